@@ -1,0 +1,106 @@
+/**
+ * Builds the Lua that runs inside APISIX.
+ *
+ *  build/lua/       one self-contained bundle per plugin/provider/hook, laid out as APISIX loads them
+ *                   (apisix/plugins/<name>.lua ...). Each bundle carries its own minimal TSTL helpers, so
+ *                   nothing named `lualib_bundle` ever lands on APISIX's package.path (tstl-openresty.md §4).
+ *  build/lua-test/  every module unbundled, for the LuaJIT unit tests (test-only path).
+ *
+ * Fails on any TypeScript or TSTL diagnostic and when emitted Lua reads a global that OpenResty does not have
+ * (JSON, Date, console, setTimeout, ffi, ...) or writes any global.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import * as tstl from "typescript-to-lua";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const pluginsDir = path.join(root, "plugins");
+
+/** Entry module → where APISIX requires it from. */
+export const BUNDLES: { entry: string; output: string }[] = [
+  { entry: "azure-openai-auth/index.ts", output: "apisix/plugins/azure-openai-auth.lua" },
+];
+
+/** Globals an OpenResty worker really has. Reading anything else is a bug that only shows at runtime. */
+const ALLOWED_GLOBALS = new Set([
+  "ngx", "ndk", "require", "assert", "error", "pcall", "xpcall", "select", "type", "tostring", "tonumber",
+  "pairs", "ipairs", "next", "unpack", "rawget", "rawset", "rawequal", "setmetatable", "getmetatable",
+  "string", "table", "math", "os", "io", "coroutine", "debug", "bit", "jit", "package", "print",
+  "collectgarbage", "load", "loadstring", "setfenv", "getfenv", "_VERSION", "newproxy",
+]);
+
+function fail(message: string): never {
+  process.stderr.write(`build-lua: ${message}\n`);
+  process.exit(1);
+}
+
+function report(diagnostics: readonly ts.Diagnostic[]): void {
+  if (diagnostics.length === 0) return;
+  const host: ts.FormatDiagnosticsHost = {
+    getCanonicalFileName: (f) => f,
+    getCurrentDirectory: () => root,
+    getNewLine: () => "\n",
+  };
+  fail(`TypeScript/TSTL errors:\n${ts.formatDiagnosticsWithColorAndContext(diagnostics, host)}`);
+}
+
+function luaFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".lua"))
+    .map((f) => path.join(dir, f))
+    .filter((f) => statSync(f).isFile());
+}
+
+/** Lists the globals each file reads (GGET) and writes (GSET), from LuaJIT's bytecode listing. */
+export function checkGlobals(files: string[]): string[] {
+  const problems: string[] = [];
+  for (const file of files) {
+    const listing = execFileSync("luajit", ["-bl", file], { encoding: "utf8", maxBuffer: 64 << 20 });
+    for (const line of listing.split("\n")) {
+      const m = /\b(GGET|GSET)\b.*;\s*"([^"]+)"/.exec(line);
+      if (!m) continue;
+      const [, op, name] = m;
+      if (op === "GSET") problems.push(`${path.relative(root, file)} writes global '${name}'`);
+      else if (!ALLOWED_GLOBALS.has(name!)) problems.push(`${path.relative(root, file)} reads unknown global '${name}'`);
+    }
+  }
+  return [...new Set(problems)];
+}
+
+function main(): void {
+  const started = Date.now();
+  const parsed = tstl.parseConfigFileWithSystem(path.join(pluginsDir, "tsconfig.json"));
+  if (parsed.errors.length > 0) report(parsed.errors);
+  const declarations = parsed.fileNames.filter((f) => f.endsWith(".d.ts"));
+
+  const outLua = path.join(root, "build/lua");
+  const outTest = path.join(root, "build/lua-test");
+  rmSync(outLua, { recursive: true, force: true });
+  rmSync(outTest, { recursive: true, force: true });
+  mkdirSync(outLua, { recursive: true });
+
+  // Every module, unbundled, for the unit tests.
+  const all = tstl.transpileFiles(parsed.fileNames, { ...parsed.options, outDir: outTest });
+  report(all.diagnostics);
+
+  for (const bundle of BUNDLES) {
+    const entry = path.join(pluginsDir, bundle.entry);
+    const result = tstl.transpileFiles([entry, ...declarations], {
+      ...parsed.options,
+      outDir: outLua,
+      luaBundle: bundle.output,
+      luaBundleEntry: entry,
+    });
+    report(result.diagnostics);
+  }
+
+  const problems = checkGlobals([...luaFiles(outLua), ...luaFiles(outTest)]);
+  if (problems.length > 0) fail(`emitted Lua touches globals OpenResty does not provide:\n  ${problems.join("\n  ")}`);
+  const count = luaFiles(outLua).length;
+  process.stdout.write(`build-lua: ${count} bundle(s) in build/lua, globals ok, ${Date.now() - started} ms\n`);
+}
+
+main();
