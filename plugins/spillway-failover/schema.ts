@@ -1,0 +1,101 @@
+/**
+ * spillway-failover: the companion plugin of the azure-openai-dynamic provider (runs right after ai-proxy-multi
+ * picks an instance, and in header_filter). One source of truth: the Lua plugin validates with this object and
+ * the renderer checks its output against it.
+ */
+export const PLUGIN_NAME = "spillway-failover";
+
+/** Between ai-rate-limiting (1030) and ai-proxy-multi (1041): access runs after the pick, before before_proxy. */
+export const PRIORITY = 1035;
+
+/** The provider name registered in ai-providers/schema.lua's shared enum by our lua_module_hook. */
+export const PROVIDER_NAME = "azure-openai-dynamic";
+
+const redisSchema = {
+  type: "object",
+  properties: {
+    host: { type: "string", minLength: 1, description: "Redis host shared by all replicas for cooldown state." },
+    port: { type: "integer", minimum: 1, maximum: 65535, default: 6379 },
+    password: { type: "string", description: "Redis password (AUTH)." },
+    database: { type: "integer", minimum: 0, default: 0 },
+    timeout_ms: { type: "integer", minimum: 1, default: 200, description: "Per Redis call; on timeout the shared dict alone decides." },
+    ssl: { type: "boolean", default: false },
+    prefix: { type: "string", default: "spillway", description: "Key prefix, so several gateways can share one Redis." },
+  },
+  required: ["host"],
+  additionalProperties: false,
+};
+
+export const schema = {
+  type: "object",
+  properties: {
+    default_429_cooldown_ms: {
+      type: "integer", minimum: 0, default: 10000,
+      description: "Cooldown after a 429 that carries none of retry-after-ms, retry-after, x-ratelimit-reset-*.",
+    },
+    max_cooldown_ms: {
+      type: "integer", minimum: 0, default: 120000,
+      description: "Cap on any cooldown, whatever the backend asked for.",
+    },
+    error_cooldown_ms: {
+      type: "integer", minimum: 0, default: 5000,
+      description: "Cooldown after repeated 5xx or connection errors (see error_threshold).",
+    },
+    error_threshold: {
+      type: "integer", minimum: 1, default: 2,
+      description: "Consecutive 5xx/connection failures of a backend before it is cooled for error_cooldown_ms.",
+    },
+    remaining_tokens_floor: {
+      type: "integer", minimum: 0, default: 0,
+      description: "A success whose x-ratelimit-remaining-tokens is below this cools the backend until its reported reset.",
+    },
+    connect_timeout_ms: { type: "integer", minimum: 1, default: 3000 },
+    send_timeout_ms: { type: "integer", minimum: 1, default: 10000 },
+    first_byte_timeout_ms: {
+      type: "integer", minimum: 1, default: 60000,
+      description: "Time allowed between sending the request and the first byte of the response headers.",
+    },
+    max_wait_ms: {
+      type: "integer", minimum: 0, default: 0,
+      description: "If every backend is cooling and the earliest recovers within this, wait and retry instead of answering 429.",
+    },
+    redis: redisSchema,
+  },
+  additionalProperties: false,
+};
+
+export interface FailoverConf {
+  default_429_cooldown_ms: number;
+  max_cooldown_ms: number;
+  error_cooldown_ms: number;
+  error_threshold: number;
+  remaining_tokens_floor: number;
+  connect_timeout_ms: number;
+  send_timeout_ms: number;
+  first_byte_timeout_ms: number;
+  max_wait_ms: number;
+  redis?: {
+    host: string;
+    port: number;
+    password?: string;
+    database: number;
+    timeout_ms: number;
+    ssl: boolean;
+    prefix: string;
+  };
+}
+
+/**
+ * provider_conf of an ai-proxy-multi instance whose provider is azure-openai-dynamic. APISIX's instance schema
+ * leaves provider_conf open (apisix-ai-contract.md §1.2), so the provider validates it itself.
+ */
+export const providerConfSchema = {
+  type: "object",
+  properties: {
+    deployments: {
+      type: "object",
+      additionalProperties: { type: "string", minLength: 1 },
+      description: "Client deployment/model name → this backend's deployment name (optional alias map).",
+    },
+  },
+};
