@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
-    // Rig suites start nginx, Redis and simulators on loopback; keep files sequential enough for 2 cores.
+    reporters: ["default", "./tests/helpers/summary-reporter.ts"],
+    // Rig suites start nginx, Redis and simulators on loopback; two workers match the 2-core machines.
     maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 60_000,
