@@ -9,12 +9,12 @@
  * Fails on any TypeScript or TSTL diagnostic and when emitted Lua reads a global that OpenResty does not have
  * (JSON, Date, console, setTimeout, ffi, ...) or writes any global.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import * as tstl from "typescript-to-lua";
+import { checkGlobals } from "./lib/lua-globals.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const pluginsDir = path.join(root, "plugins");
@@ -23,14 +23,6 @@ const pluginsDir = path.join(root, "plugins");
 export const BUNDLES: { entry: string; output: string }[] = [
   { entry: "azure-openai-auth/index.ts", output: "apisix/plugins/azure-openai-auth.lua" },
 ];
-
-/** Globals an OpenResty worker really has. Reading anything else is a bug that only shows at runtime. */
-const ALLOWED_GLOBALS = new Set([
-  "ngx", "ndk", "require", "assert", "error", "pcall", "xpcall", "select", "type", "tostring", "tonumber",
-  "pairs", "ipairs", "next", "unpack", "rawget", "rawset", "rawequal", "setmetatable", "getmetatable",
-  "string", "table", "math", "os", "io", "coroutine", "debug", "bit", "jit", "package", "print",
-  "collectgarbage", "load", "loadstring", "setfenv", "getfenv", "_VERSION", "newproxy",
-]);
 
 function fail(message: string): never {
   process.stderr.write(`build-lua: ${message}\n`);
@@ -52,22 +44,6 @@ function luaFiles(dir: string): string[] {
     .filter((f) => f.endsWith(".lua"))
     .map((f) => path.join(dir, f))
     .filter((f) => statSync(f).isFile());
-}
-
-/** Lists the globals each file reads (GGET) and writes (GSET), from LuaJIT's bytecode listing. */
-export function checkGlobals(files: string[]): string[] {
-  const problems: string[] = [];
-  for (const file of files) {
-    const listing = execFileSync("luajit", ["-bl", file], { encoding: "utf8", maxBuffer: 64 << 20 });
-    for (const line of listing.split("\n")) {
-      const m = /\b(GGET|GSET)\b.*;\s*"([^"]+)"/.exec(line);
-      if (!m) continue;
-      const [, op, name] = m;
-      if (op === "GSET") problems.push(`${path.relative(root, file)} writes global '${name}'`);
-      else if (!ALLOWED_GLOBALS.has(name!)) problems.push(`${path.relative(root, file)} reads unknown global '${name}'`);
-    }
-  }
-  return [...new Set(problems)];
 }
 
 function main(): void {
@@ -97,7 +73,7 @@ function main(): void {
     report(result.diagnostics);
   }
 
-  const problems = checkGlobals([...luaFiles(outLua), ...luaFiles(outTest)]);
+  const problems = checkGlobals([...luaFiles(outLua), ...luaFiles(outTest)], root);
   if (problems.length > 0) fail(`emitted Lua touches globals OpenResty does not provide:\n  ${problems.join("\n  ")}`);
   const count = luaFiles(outLua).length;
   process.stdout.write(`build-lua: ${count} bundle(s) in build/lua, globals ok, ${Date.now() - started} ms\n`);

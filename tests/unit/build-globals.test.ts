@@ -1,0 +1,51 @@
+// The build's guard against Lua that compiles but cannot run in OpenResty.
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import * as tstl from "typescript-to-lua";
+import { checkGlobals } from "../../scripts/lib/lua-globals.ts";
+import { repoRoot } from "../helpers/lua.ts";
+
+function compile(source: string): string {
+  const { diagnostics, file } = tstl.transpileString(source, {
+    luaTarget: tstl.LuaTarget.LuaJIT,
+    noImplicitSelf: true,
+    noHeader: true,
+    luaLibImport: tstl.LuaLibImportKind.Inline,
+    strict: true,
+  } as tstl.CompilerOptions);
+  expect(diagnostics.filter((d) => d.category === 1)).toEqual([]);
+  const dir = mkdtempSync(path.join(tmpdir(), "spillway-globals-"));
+  const out = path.join(dir, "mod.lua");
+  writeFileSync(out, file!.lua!);
+  return out;
+}
+
+describe("emitted-Lua globals check", () => {
+  it("refuses JSON, Date and console, which compile but do not exist in OpenResty", () => {
+    const file = compile(`declare const console: { log(this: void, ...a: unknown[]): void };\nexport function f(this: void, x: unknown) { console.log(JSON.stringify(x)); return Date.now(); }`);
+    const problems = checkGlobals([file], path.dirname(file));
+    expect(problems).toEqual(expect.arrayContaining([
+      "mod.lua reads unknown global 'console'",
+      "mod.lua reads unknown global 'JSON'",
+      "mod.lua reads unknown global 'Date'",
+    ]));
+  });
+
+  it("refuses a write to a global", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "spillway-globals-"));
+    const file = path.join(dir, "leak.lua");
+    writeFileSync(file, "counter = 1\nreturn {}\n");
+    expect(checkGlobals([file], dir)).toEqual(["leak.lua writes global 'counter'"]);
+  });
+
+  it("passes every bundle the build wrote to build/lua", () => {
+    const dir = path.join(repoRoot, "build/lua");
+    const files = readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".lua"))
+      .map((f) => path.join(dir, f));
+    expect(files.length).toBeGreaterThan(0);
+    expect(checkGlobals(files, dir)).toEqual([]);
+  });
+});
