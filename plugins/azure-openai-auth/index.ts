@@ -57,7 +57,9 @@ function stripCredentials(this: void, ctx: ApisixCtx): void {
   }
 }
 
-export function rewrite(this: void, conf: AuthConf, ctx: ApisixCtx): LuaMultiReturn<[number, object]> | undefined {
+// The return type must be a LuaMultiReturn union, not `LuaMultiReturn<...> | undefined`: with the latter TSTL wraps
+// `return unauthorized(...)` in a table, so APISIX would get one table instead of (401, body).
+export function rewrite(this: void, conf: AuthConf, ctx: ApisixCtx): LuaMultiReturn<[number, object] | []> {
   const [credential, source] = findCredential(ctx, requestHeader);
   if (conf.hide_credentials) {
     stripCredentials(ctx);
@@ -87,5 +89,5 @@ export function rewrite(this: void, conf: AuthConf, ctx: ApisixCtx): LuaMultiRet
     return unauthorized(conf, "Invalid API key.", "invalid_api_key");
   }
   consumerMod.attach_consumer(ctx, consumer, consumerConf);
-  return undefined;
+  return $multi();
 }

@@ -31,6 +31,7 @@ declare interface NgxTcpSocket {
 /** Request headers as ngx.req.get_headers returns them: lower-cased names, repeated headers as arrays. */
 declare type NgxHeaders = LuaTable<string, string | string[]>;
 
+/** @noSelf */
 declare interface NgxReq {
   get_headers(maxHeaders?: number, raw?: boolean): LuaMultiReturn<[NgxHeaders, string | undefined]>;
   set_header(name: string, value: string | string[] | undefined): void;
@@ -46,6 +47,7 @@ declare interface NgxReq {
   http_version(): number;
 }
 
+/** @noSelf */
 declare interface NgxResp {
   get_headers(maxHeaders?: number, raw?: boolean): LuaMultiReturn<[NgxHeaders, string | undefined]>;
 }
@@ -54,27 +56,32 @@ declare interface NgxShared {
   [name: string]: NgxSharedDict | undefined;
 }
 
+/** @noSelf */
 declare interface NgxTimer {
   at(delaySeconds: number, callback: (this: void, premature: boolean, ...args: any[]) => void, ...args: unknown[]): LuaMultiReturn<[true] | [undefined, string]>;
   every(delaySeconds: number, callback: (this: void, premature: boolean, ...args: any[]) => void, ...args: unknown[]): LuaMultiReturn<[true] | [undefined, string]>;
 }
 
+/** @noSelf */
 declare interface NgxThread {
   spawn(fn: (this: void, ...args: any[]) => unknown, ...args: unknown[]): LuaThread;
   wait(...threads: LuaThread[]): LuaMultiReturn<[boolean, ...unknown[]]>;
   kill(thread: LuaThread): LuaMultiReturn<[true] | [undefined, string]>;
 }
 
+/** @noSelf */
 declare interface NgxSocketApi {
   tcp(): NgxTcpSocket;
 }
 
+/** @noSelf */
 declare interface NgxWorker {
   id(): number | undefined;
   pid(): number;
   exiting(): boolean;
 }
 
+/** @noSelf */
 declare interface NgxRe {
   match(subject: string, regex: string, options?: string): LuaMultiReturn<[LuaTable<number | string, string>] | [undefined, string | undefined]>;
   find(subject: string, regex: string, options?: string): LuaMultiReturn<[number, number] | [undefined, undefined, string | undefined]>;
@@ -83,6 +90,7 @@ declare interface NgxRe {
 /** Variables readable as ngx.var.<name>; writable ones are declared by nginx.conf. */
 declare type NgxVar = Record<string, string | undefined>;
 
+/** @noSelf */
 declare interface Ngx {
   /** In body_filter: [chunk, eof]. Declared as a tuple so that TS index 0 becomes Lua index 1. */
   arg: [string, boolean];
