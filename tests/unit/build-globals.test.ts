@@ -40,6 +40,16 @@ describe("emitted-Lua globals check", () => {
     expect(checkGlobals([file], dir)).toEqual(["leak.lua writes global 'counter'"]);
   });
 
+  it("refuses a colon call on ngx or APISIX core, which are dot-call APIs", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "spillway-globals-"));
+    const file = path.join(dir, "colon.lua");
+    writeFileSync(file, "local core, sock = {}, {}\nlocal d = ngx:sha1_bin('k')\ncore.log:warn('x')\nlocal ok = sock:connect('h', 1)\nreturn d\n");
+    expect(checkGlobals([file], dir)).toEqual([
+      "colon.lua:2 colon-calls ngx.sha1_bin (a dot-call API: add @noSelf to its declaration)",
+      "colon.lua:3 colon-calls core.log.warn (a dot-call API: add @noSelf to its declaration)",
+    ]);
+  });
+
   it("passes every bundle the build wrote to build/lua", () => {
     const dir = path.join(repoRoot, "build/lua");
     const files = readdirSync(dir, { recursive: true, encoding: "utf8" })
