@@ -1,0 +1,29 @@
+# Example for terraform/env/<env>/15-foundry.tfvars: two regions, same deployment names, so a 429 in one region
+# fails over to the other inside the same request. Copy to terraform/env/dev/15-foundry.tfvars and edit.
+# No keys here: accounts use Entra ID (the gateway's backend identity) unless local_auth_enabled = true, and then
+# Terraform writes the keys straight into Key Vault.
+
+openai_accounts = [
+  {
+    name     = "swe1"
+    location = "swedencentral"
+    priority = 10
+    weight   = 1
+    deployments = [
+      { name = "gpt-4o-mini", model_name = "gpt-4o-mini", model_version = "2024-07-18", sku_name = "GlobalStandard", capacity = 50 },
+      { name = "text-embedding-3-small", model_name = "text-embedding-3-small", model_version = "1", sku_name = "Standard", capacity = 50 },
+    ]
+  },
+  {
+    name     = "eus2"
+    location = "eastus2"
+    priority = 5
+    weight   = 1
+    deployments = [
+      { name = "gpt-4o-mini", model_name = "gpt-4o-mini", model_version = "2024-07-18", sku_name = "GlobalStandard", capacity = 50 },
+      { name = "text-embedding-3-small", model_name = "text-embedding-3-small", model_version = "1", sku_name = "Standard", capacity = 50 },
+    ]
+  },
+]
+
+local_auth_enabled = false

@@ -1,0 +1,4 @@
+locals {
+  names = module.naming.names
+  tags  = module.naming.tags
+}
