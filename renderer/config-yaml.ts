@@ -1,0 +1,78 @@
+/**
+ * config.yaml for APISIX 3.18 in standalone (data-plane, yaml provider) mode. Keys follow conf/config.yaml.example
+ * and apisix/cli/schema.lua at 3.18.0 (apisix-runtime-notes.md §8-§9).
+ */
+import { PLUGIN_NAME as AUTH } from "../plugins/azure-openai-auth/schema.ts";
+import { PLUGIN_NAME as FAILOVER } from "../plugins/spillway-failover/schema.ts";
+import type { Settings } from "./settings.ts";
+
+/** Our lua_module_hook: registers the azure-openai-dynamic provider name and our wrappers. */
+export const LUA_MODULE_HOOK = "spillway.hook";
+
+/** Shared dicts our plugins use; the failover plugin keeps per-backend cooldowns in `spillway-cooldown`. */
+export function sharedDicts(settings: Settings): Record<string, string> {
+  return { "spillway-cooldown": settings.runtime.cooldownDictSize };
+}
+
+/**
+ * The enabled plugin list REPLACES APISIX's default list: only what our routes use. mocking answers /healthz;
+ * proxy-rewrite serves the E2E prefixes; opentelemetry only when telemetry is on.
+ */
+export function pluginList(settings: Settings): string[] {
+  const list = [AUTH, "mocking", "ai-rate-limiting", FAILOVER, "ai-proxy-multi", "proxy-rewrite", "prometheus"];
+  if (settings.telemetry) list.push("opentelemetry");
+  return list;
+}
+
+/** One JSON object per request; $uri rather than $request_uri so query strings (possible keys) stay out of logs. */
+const ACCESS_LOG_FORMAT = [
+  '"time":"$time_iso8601"', '"request_id":"$request_id"', '"client":"$remote_addr"', '"method":"$request_method"',
+  '"uri":"$uri"', '"status":"$status"', '"bytes":"$body_bytes_sent"', '"duration_s":"$request_time"',
+  '"request_type":"$request_type"', '"model":"$llm_model"', '"prompt_tokens":"$llm_prompt_tokens"',
+  '"completion_tokens":"$llm_completion_tokens"', '"ttft_ms":"$llm_time_to_first_token"', '"stream":"$llm_stream"',
+].join(",");
+
+export function buildConfig(settings: Settings): Record<string, unknown> {
+  const rt = settings.runtime;
+  const pluginAttr: Record<string, unknown> = {
+    prometheus: {
+      export_uri: "/apisix/prometheus/metrics",
+      enable_export_server: true,
+      export_addr: { ip: rt.metricsHost, port: rt.metricsPort },
+    },
+  };
+  // Only when asked: the default FFI client needs apisix-runtime, lua-resty-http runs on any OpenResty.
+  if (rt.aiHttpClient !== undefined) pluginAttr["ai-proxy"] = { http_client: rt.aiHttpClient };
+  return {
+    apisix: {
+      node_listen: [{ ip: rt.listenHost, port: rt.listenPort }],
+      enable_admin: false,
+      enable_server_tokens: false,
+      extra_lua_path: `${rt.luaPath}/?.lua`,
+      lua_module_hook: LUA_MODULE_HOOK,
+      router: { http: "radixtree_uri_with_parameter" },
+      status: { ip: rt.statusHost, port: rt.statusPort },
+      ssl: { enable: false },
+      // Nothing here is stored by APISIX (no Admin API, no etcd): field encryption would only try to decrypt our
+      // plaintext keys on every load.
+      data_encryption: { enable_encrypt_fields: false },
+    },
+    deployment: {
+      role: "data_plane",
+      role_data_plane: { config_provider: "yaml" },
+    },
+    nginx_config: {
+      error_log: "/dev/stderr",
+      error_log_level: settings.logLevel,
+      worker_processes: rt.workerProcesses,
+      http: {
+        access_log: "/dev/stdout",
+        access_log_format: `{${ACCESS_LOG_FORMAT}}`,
+        access_log_format_escape: "json",
+        custom_lua_shared_dict: sharedDicts(settings),
+      },
+    },
+    plugins: pluginList(settings),
+    plugin_attr: pluginAttr,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Plugin confs as APISIX sees them, built from settings. Secret values come from the `secrets` record (or its
+ * redacted stand-in for --dry-run); nothing here reads the environment.
+ */
+import { PROVIDER_NAME, type FailoverConf } from "../plugins/spillway-failover/schema.ts";
+import type { RateLimit, Secrets, Settings } from "./settings.ts";
+
+type Json = Record<string, unknown>;
+
+export function secret(secrets: Secrets, ref: string): string {
+  const value = secrets[ref];
+  if (value === undefined) throw new Error(`renderer: no secret value for ${ref}`);
+  return value;
+}
+
+/** Per instance, because ai-proxy-multi 3.18 reads `checks` only there (plugin level is ignored). */
+function healthCheck(settings: Settings, b: Settings["backends"][number]): Json | undefined {
+  const hc = settings.healthChecks;
+  if (!hc) return undefined;
+  return {
+    active: {
+      type: b.endpoint.scheme,
+      host: b.endpoint.host,
+      port: b.endpoint.port,
+      timeout: hc.timeoutSeconds,
+      http_path: hc.path,
+      https_verify_certificate: hc.verifyCert,
+      healthy: { interval: hc.healthyIntervalSeconds, http_statuses: [200], successes: 1 },
+      // 429 is left to the cooldown, which knows how long the backend asked to wait.
+      unhealthy: { interval: hc.unhealthyIntervalSeconds, http_statuses: [500, 502, 503, 504], http_failures: 2, tcp_failures: 2, timeouts: 2 },
+    },
+  };
+}
+
+export function aiProxyMulti(settings: Settings, secrets: Secrets): Json {
+  const p = settings.proxy;
+  const balancer: Json = { algorithm: p.balancer.algorithm };
+  if (p.balancer.hashOn !== undefined) balancer.hash_on = p.balancer.hashOn;
+  if (p.balancer.key !== undefined) balancer.key = p.balancer.key;
+  const conf: Json = {
+    balancer,
+    fallback_strategy: ["http_429", "http_5xx"],
+    timeout: p.timeoutMs,
+    keepalive: p.keepalive,
+    keepalive_timeout: p.keepaliveTimeoutMs,
+    keepalive_pool: p.keepalivePool,
+    ssl_verify: p.sslVerify,
+  };
+  if (p.maxRetries !== undefined) conf.max_retries = p.maxRetries;
+  if (p.maxStreamDurationMs !== undefined) conf.max_stream_duration_ms = p.maxStreamDurationMs;
+  if (p.logSummaries) conf.logging = { summaries: true, payloads: false };
+  conf.instances = settings.backends.map((b) => {
+    const inst: Json = {
+      name: b.name,
+      provider: PROVIDER_NAME,
+      priority: b.priority,
+      weight: b.weight,
+      auth: { header: { "api-key": secret(secrets, b.keyRef) } },
+      override: { endpoint: b.endpoint.origin },
+    };
+    if (b.deployments) inst.provider_conf = { deployments: { ...b.deployments } };
+    const checks = healthCheck(settings, b);
+    if (checks) inst.checks = checks;
+    return inst;
+  });
+  return conf;
+}
+
+export function failover(settings: Settings, secrets: Secrets): Partial<FailoverConf> {
+  const conf: Partial<FailoverConf> = { ...settings.failover };
+  const r = settings.redis;
+  if (r) {
+    const redis: Json = { host: r.host };
+    if (r.port !== undefined) redis.port = r.port;
+    if (r.passwordRef !== undefined) redis.password = secret(secrets, r.passwordRef);
+    if (r.database !== undefined) redis.database = r.database;
+    if (r.timeoutMs !== undefined) redis.timeout_ms = r.timeoutMs;
+    if (r.ssl !== undefined) redis.ssl = r.ssl;
+    if (r.prefix !== undefined) redis.prefix = r.prefix;
+    conf.redis = redis as FailoverConf["redis"];
+  }
+  return conf;
+}
+
+/** ai-rate-limiting 3.18: `limit`/`time_window` for one gateway-wide bucket, `rules` keyed by consumer otherwise. */
+export function aiRateLimiting(settings: Settings, secrets: Secrets, rl: RateLimit, limit: number, lane: "high" | "low"): Json {
+  const conf: Json = {};
+  if (rl.per === "consumer") {
+    conf.rules = [{ count: limit, time_window: rl.windowSeconds, key: "$consumer_name", header_prefix: lane === "low" ? "consumer-low" : "consumer" }];
+  } else {
+    conf.limit = limit;
+    conf.time_window = rl.windowSeconds;
+  }
+  conf.limit_strategy = rl.strategy;
+  if (rl.costExpr !== undefined) conf.cost_expr = rl.costExpr;
+  conf.show_limit_quota_header = true;
+  conf.rejected_code = rl.rejectCode;
+  if (rl.rejectMessage !== undefined) conf.rejected_msg = rl.rejectMessage;
+  conf.policy = rl.policy;
+  const r = settings.redis;
+  if (rl.policy === "redis" && r) {
+    conf.redis_host = r.host;
+    if (r.port !== undefined) conf.redis_port = r.port;
+    if (r.passwordRef !== undefined) conf.redis_password = secret(secrets, r.passwordRef);
+    if (r.database !== undefined) conf.redis_database = r.database;
+    if (r.timeoutMs !== undefined) conf.redis_timeout = r.timeoutMs;
+    if (r.ssl !== undefined) conf.redis_ssl = r.ssl;
+  }
+  return conf;
+}
+
+export function openTelemetry(settings: Settings): Json | undefined {
+  const t = settings.telemetry;
+  if (!t) return undefined;
+  const root = t.sampleRate >= 1 ? { name: "always_on" } : t.sampleRate <= 0 ? { name: "always_off" } : { name: "trace_id_ratio", options: { fraction: t.sampleRate } };
+  // parent_base: follow the caller's sampling decision when it sends traceparent, else sample at the configured rate.
+  return { sampler: { name: "parent_base", options: { root } } };
+}

@@ -1,0 +1,120 @@
+/**
+ * The routes Spillway serves. Paths use radixtree parameters (`:deployment`), matched one segment each by the
+ * `radixtree_uri_with_parameter` router that config.yaml selects: the original's mid-path `*` was greedy, so
+ * `/openai/deployments/*\/completions` also caught chat paths. Here no two routes can match the same request.
+ */
+import { PLUGIN_NAME as AUTH } from "../plugins/azure-openai-auth/schema.ts";
+import { PLUGIN_NAME as FAILOVER } from "../plugins/spillway-failover/schema.ts";
+import { aiProxyMulti, aiRateLimiting, failover, openTelemetry } from "./plugin-confs.ts";
+import type { Secrets, Settings } from "./settings.ts";
+
+export interface RouteSpec {
+  id: string;
+  /** Route name: the `route` label of APISIX's prometheus metrics (prefer_name). */
+  name: string;
+  methods: string[];
+  uris: string[];
+  /** The backend reports token usage, so token limits apply. */
+  usage: boolean;
+}
+
+const DEPLOYMENT = "/openai/deployments/:deployment";
+const V1 = "/openai/v1";
+
+export const API_ROUTES: readonly RouteSpec[] = [
+  { id: "spillway-chat", name: "chat", methods: ["POST"], uris: [`${V1}/chat/completions`, `${DEPLOYMENT}/chat/completions`], usage: true },
+  { id: "spillway-completions", name: "completions", methods: ["POST"], uris: [`${V1}/completions`, `${DEPLOYMENT}/completions`], usage: true },
+  { id: "spillway-embeddings", name: "embeddings", methods: ["POST"], uris: [`${V1}/embeddings`, `${DEPLOYMENT}/embeddings`], usage: true },
+  { id: "spillway-responses", name: "responses", methods: ["POST"], uris: [`${V1}/responses`, `${DEPLOYMENT}/responses`], usage: true },
+  {
+    id: "spillway-responses-manage",
+    name: "responses-manage",
+    methods: ["GET", "DELETE"],
+    uris: [`${V1}/responses/:response_id`, `${V1}/responses/:response_id/input_items`, `${DEPLOYMENT}/responses/:response_id`],
+    usage: false,
+  },
+  {
+    id: "spillway-responses-cancel",
+    name: "responses-cancel",
+    methods: ["POST"],
+    uris: [`${V1}/responses/:response_id/cancel`, `${DEPLOYMENT}/responses/:response_id/cancel`],
+    usage: false,
+  },
+  { id: "spillway-models", name: "models", methods: ["GET"], uris: [`${V1}/models`, `${V1}/models/:model`], usage: false },
+];
+
+export const HEALTH_ROUTE_ID = "spillway-healthz";
+export const HEALTH_PATH = "/healthz";
+/** Toolkit operations that get test-prefixed copies in E2E mode. */
+const E2E_OPERATIONS = ["chat/completions", "completions", "embeddings"] as const;
+
+type Json = Record<string, unknown>;
+
+/** Answered by the gateway itself (mocking plugin): no auth, no backend call. Liveness probe target. */
+function healthRoute(): Json {
+  return {
+    id: HEALTH_ROUTE_ID,
+    name: "healthz",
+    methods: ["GET", "HEAD"],
+    uris: [HEALTH_PATH],
+    plugins: {
+      mocking: { response_status: 200, content_type: "application/json", response_example: '{"status":"ok"}', with_mock_header: false },
+    },
+  };
+}
+
+function pluginStack(settings: Settings, secrets: Secrets, spec: { usage: boolean }, lane: "high" | "low", extra: Json = {}): Json {
+  const plugins: Json = {};
+  if (settings.auth.required) plugins[AUTH] = { hide_credentials: true };
+  const rl = settings.rateLimit;
+  if (rl && spec.usage) plugins["ai-rate-limiting"] = aiRateLimiting(settings, secrets, rl, lane === "low" ? rl.lowLimit ?? rl.highLimit : rl.highLimit, lane);
+  Object.assign(plugins, extra);
+  plugins[FAILOVER] = failover(settings, secrets);
+  plugins["ai-proxy-multi"] = aiProxyMulti(settings, secrets);
+  const otel = openTelemetry(settings);
+  if (otel) plugins.opentelemetry = otel;
+  plugins.prometheus = { prefer_name: true };
+  return plugins;
+}
+
+export function buildRoutes(settings: Settings, secrets: Secrets): Json[] {
+  const routes: Json[] = [healthRoute()];
+  for (const spec of API_ROUTES) {
+    routes.push({ id: spec.id, name: spec.name, methods: spec.methods, uris: spec.uris, plugins: pluginStack(settings, secrets, spec, "high") });
+  }
+  const rl = settings.rateLimit;
+  if (rl?.lowLimit !== undefined) {
+    // The low lane: same paths, matched first when the client sends x-priority: low, with the smaller bucket.
+    for (const spec of API_ROUTES.filter((s) => s.usage)) {
+      routes.push({
+        id: `${spec.id}-low`,
+        name: `${spec.name}-low`,
+        methods: spec.methods,
+        uris: spec.uris,
+        priority: 10,
+        vars: [["http_x_priority", "~*", "^\\s*low\\s*$"]],
+        plugins: pluginStack(settings, secrets, spec, "low"),
+      });
+    }
+  }
+  if (settings.e2e.enabled) {
+    for (const prefix of settings.e2e.prefixes) {
+      for (const op of E2E_OPERATIONS) {
+        const rewrite = { "proxy-rewrite": { regex_uri: [`^/${prefix}(/openai/.*)$`, "$1"] } };
+        routes.push({
+          id: `e2e-${prefix}-${op.replace("/", "-")}`,
+          name: `e2e-${prefix}-${op.replace("/", "-")}`,
+          labels: { spillway_test_route: "true" },
+          methods: ["POST"],
+          uris: [`/${prefix}${DEPLOYMENT}/${op}`, `/${prefix}${V1}/${op}`],
+          plugins: pluginStack(settings, secrets, { usage: true }, "high", rewrite),
+        });
+      }
+    }
+  }
+  return routes;
+}
+
+export function buildConsumers(settings: Settings, secrets: Secrets): Json[] {
+  return settings.auth.clients.map((c) => ({ username: c.name, plugins: { [AUTH]: { key: secrets[c.keyRef] } } }));
+}

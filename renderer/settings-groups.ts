@@ -1,0 +1,186 @@
+/**
+ * The indexed variable families: backends (AZURE_OPENAI_<FIELD>_N) and gateway clients (GATEWAY_CLIENT_<FIELD>_N).
+ * Both run from 0 without gaps; every problem (gap, duplicate spelling, missing field, unknown field, bad value,
+ * duplicate name or key) is reported at once.
+ */
+import { consumerSchema } from "../plugins/azure-openai-auth/schema.ts";
+import { EnvReader, parseEndpoint, type ParsedEndpoint } from "./env-values.ts";
+
+export interface Backend {
+  index: number;
+  name: string;
+  endpoint: ParsedEndpoint;
+  weight: number;
+  priority: number;
+  /** Client deployment/model name → this backend's deployment name. */
+  deployments?: Record<string, string>;
+  /** Name of the variable holding the backend's api-key (the value lives in Secrets). */
+  keyRef: string;
+}
+
+export interface Client {
+  index: number;
+  name: string;
+  keyRef: string;
+}
+
+export const BACKEND_PREFIX = "AZURE_OPENAI_";
+export const BACKEND_FIELDS = ["ENDPOINT", "KEY", "NAME", "WEIGHT", "PRIORITY", "DEPLOYMENTS"] as const;
+export const CLIENT_PREFIX = "GATEWAY_CLIENT_";
+export const CLIENT_FIELDS = ["NAME", "KEY"] as const;
+
+/** Indexed settings of the original accelerator that Spillway does not implement, with what to do instead. */
+const UNSUPPORTED_FIELDS: Record<string, string> = {
+  AUTH_MODE: "managed-identity auth to backends is not implemented; remove it and set the matching AZURE_OPENAI_KEY_N",
+  TOKEN_RESOURCE: "managed-identity auth to backends is not implemented; remove it",
+  MSI_CLIENT_ID: "managed-identity auth to backends is not implemented; remove it",
+};
+
+const BACKEND_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** APISIX's consumer username rule (schema_def.lua `consumer.username`). */
+const CLIENT_NAME = /^[A-Za-z0-9_-]{1,100}$/;
+const ALIAS_PART = /^[A-Za-z0-9._:-]+$/;
+const CLIENT_KEY_MIN = consumerSchema.properties.key.minLength;
+
+type Group<F extends string> = Map<number, Partial<Record<F, { variable: string; value: string }>>>;
+
+function collect<F extends string>(r: EnvReader, prefix: string, fields: readonly F[], label: string): Group<F> {
+  const pattern = new RegExp(`^${prefix}(.+)_(\\d+)$`);
+  const groups: Group<F> = new Map();
+  for (const variable of Object.keys(r.env).sort()) {
+    const m = pattern.exec(variable);
+    if (!m) continue;
+    const value = r.raw(variable);
+    if (value === undefined) continue;
+    const field = m[1]!;
+    const index = Number(m[2]);
+    if (!(fields as readonly string[]).includes(field)) {
+      const hint = UNSUPPORTED_FIELDS[field] ?? `the ${label} settings are ${fields.map((f) => `${prefix}${f}_N`).join(", ")}`;
+      r.problems.add(variable, `is not a Spillway setting; ${hint}`);
+      continue;
+    }
+    const canonical = `${prefix}${field}_${index}`;
+    if (m[2] !== String(index)) {
+      r.problems.add(variable, `write the index without leading zeros, as ${canonical}`);
+    }
+    const group: Partial<Record<F, { variable: string; value: string }>> = groups.get(index) ?? {};
+    const seen = group[field as F];
+    if (seen) {
+      r.problems.add(variable, `duplicates ${seen.variable} (both set ${field} of ${label} ${index}); keep only ${canonical}`);
+      continue;
+    }
+    group[field as F] = { variable, value };
+    groups.set(index, group);
+  }
+  const indexes = [...groups.keys()].sort((a, b) => a - b);
+  const last = indexes.at(-1);
+  if (last !== undefined) {
+    for (let i = 0; i < last; i++) {
+      if (!groups.has(i)) {
+        r.problems.add(
+          `${prefix}*_${i}`,
+          `missing, but ${label} ${last} is set; ${label} indexes run 0, 1, 2, … without gaps — add ${label} ${i} or renumber the ones after it`,
+        );
+      }
+    }
+  }
+  return groups;
+}
+
+function required<F extends string>(r: EnvReader, group: Partial<Record<F, { value: string }>>, prefix: string, field: F, index: number, what: string): string | undefined {
+  const entry = group[field];
+  if (entry) return entry.value;
+  r.problems.add(`${prefix}${field}_${index}`, `missing; ${what}`);
+  return undefined;
+}
+
+function parseAliases(r: EnvReader, variable: string, value: string): Record<string, string> | undefined {
+  const map: Record<string, string> = {};
+  let ok = true;
+  for (const pair of value.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+    const [from, to, extra] = pair.split("=").map((s) => s.trim());
+    if (!from || !to || extra !== undefined || !ALIAS_PART.test(from) || !ALIAS_PART.test(to)) {
+      r.problems.add(variable, `"${pair}" is not client-name=deployment; write e.g. gpt-4o=gpt-4o-eu,text-embedding-3-small=emb`);
+      ok = false;
+      continue;
+    }
+    if (from in map) {
+      r.problems.add(variable, `maps "${from}" twice; keep one entry`);
+      ok = false;
+      continue;
+    }
+    map[from] = to;
+  }
+  return ok && Object.keys(map).length > 0 ? map : undefined;
+}
+
+function checkSecretShape(r: EnvReader, variable: string, value: string): void {
+  if (/\s/.test(value)) r.problems.add(variable, "contains whitespace; keys travel in HTTP headers — copy the key again without spaces");
+  if (value.includes("${{")) r.problems.add(variable, "contains ${{, which APISIX would treat as an environment reference; use another key");
+}
+
+export function readBackends(r: EnvReader, allowHttp: boolean, secrets: Record<string, string>): Backend[] {
+  const groups = collect(r, BACKEND_PREFIX, BACKEND_FIELDS, "backend");
+  if (groups.size === 0) {
+    r.problems.add(`${BACKEND_PREFIX}ENDPOINT_0`, "no backend configured; set AZURE_OPENAI_ENDPOINT_0 and AZURE_OPENAI_KEY_0 (more with _1, _2, …)");
+    return [];
+  }
+  const backends: Backend[] = [];
+  const names = new Map<string, string>();
+  for (const [index, g] of [...groups].sort((a, b) => a[0] - b[0])) {
+    const endpointValue = required(r, g, BACKEND_PREFIX, "ENDPOINT", index, "set the backend's URL, e.g. https://<resource>.openai.azure.com");
+    const key = required(r, g, BACKEND_PREFIX, "KEY", index, "set the backend's api-key (Azure portal → Keys and Endpoint)");
+    const endpoint = endpointValue === undefined ? undefined : parseEndpoint(`${BACKEND_PREFIX}ENDPOINT_${index}`, endpointValue, allowHttp, r.problems);
+    const nameVar = `${BACKEND_PREFIX}NAME_${index}`;
+    const name = r.string(nameVar, `backend-${index}`);
+    if (!BACKEND_NAME.test(name)) {
+      r.problems.add(nameVar, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    } else if (names.has(name)) {
+      r.problems.add(nameVar, `repeats the backend name "${name}" of ${names.get(name)}; backend names must be unique`);
+    } else {
+      names.set(name, nameVar);
+    }
+    const weight = r.int(`${BACKEND_PREFIX}WEIGHT_${index}`, { fallback: 1, min: 0 });
+    const priority = r.int(`${BACKEND_PREFIX}PRIORITY_${index}`, { fallback: 0 });
+    const aliasVar = `${BACKEND_PREFIX}DEPLOYMENTS_${index}`;
+    const aliases = g.DEPLOYMENTS ? parseAliases(r, aliasVar, g.DEPLOYMENTS.value) : undefined;
+    const keyRef = `${BACKEND_PREFIX}KEY_${index}`;
+    if (key !== undefined) {
+      checkSecretShape(r, keyRef, key);
+      secrets[keyRef] = key;
+    }
+    if (endpoint && key !== undefined) {
+      backends.push({ index, name, endpoint, weight, priority, keyRef, ...(aliases ? { deployments: aliases } : {}) });
+    }
+  }
+  return backends;
+}
+
+export function readClients(r: EnvReader, secrets: Record<string, string>): Client[] {
+  const groups = collect(r, CLIENT_PREFIX, CLIENT_FIELDS, "client");
+  const clients: Client[] = [];
+  const names = new Map<string, string>();
+  const keys = new Map<string, string>();
+  for (const [index, g] of [...groups].sort((a, b) => a[0] - b[0])) {
+    const name = required(r, g, CLIENT_PREFIX, "NAME", index, "set the client's name (letters, digits, '_' or '-'), used in logs and limits");
+    const key = required(r, g, CLIENT_PREFIX, "KEY", index, "set the key this client sends, e.g. from `openssl rand -hex 24`");
+    const nameVar = `${CLIENT_PREFIX}NAME_${index}`;
+    const keyRef = `${CLIENT_PREFIX}KEY_${index}`;
+    if (name !== undefined) {
+      if (!CLIENT_NAME.test(name)) r.problems.add(nameVar, "must be 1-100 letters, digits, '_' or '-' (APISIX consumer name rule)");
+      else if (names.has(name)) r.problems.add(nameVar, `repeats the client name "${name}" of ${names.get(name)}; client names must be unique`);
+      else names.set(name, nameVar);
+    }
+    if (key !== undefined) {
+      if (key.length < CLIENT_KEY_MIN) {
+        r.problems.add(keyRef, `is shorter than ${CLIENT_KEY_MIN} characters; generate a longer key, e.g. \`openssl rand -hex 24\``);
+      }
+      checkSecretShape(r, keyRef, key);
+      if (keys.has(key)) r.problems.add(keyRef, `has the same key as ${keys.get(key)}; every client needs its own key`);
+      else keys.set(key, keyRef);
+      secrets[keyRef] = key;
+    }
+    if (name !== undefined && key !== undefined) clients.push({ index, name, keyRef });
+  }
+  return clients;
+}

@@ -1,0 +1,86 @@
+/**
+ * `spillway start`: render the configuration, then run APISIX — in Docker when an engine answers, else the local
+ * install at APISIX_HOME — in the foreground until Ctrl-C. `spillway demo`: see ./demo.ts.
+ */
+import path from "node:path";
+import type { Command } from "commander";
+import { renderOnce, type RenderOptions } from "../../renderer/cli.ts";
+import { processEnv } from "../../renderer/settings.ts";
+import { watchLoop } from "../../renderer/watch.ts";
+import { FILES, writeAtomic } from "../../renderer/write.ts";
+import { repoRoot } from "../lib/pins.ts";
+import { runDemo, type DemoOptions } from "./demo.ts";
+import { buildLua, chooseGateway, launch, luaPathFor } from "./gateway.ts";
+
+export interface StartOptions extends Pick<RenderOptions, "envFile" | "env" | "configDir" | "watch" | "interval"> {
+  build?: boolean;
+}
+
+const log = (line: string): void => void process.stderr.write(`spillway start: ${line}\n`);
+
+export async function runStart(opts: StartOptions): Promise<void> {
+  const choice = chooseGateway(processEnv(), false);
+  log(`gateway: ${choice.kind === "docker" ? "APISIX in Docker" : `local APISIX (${choice.why})`}`);
+  const renderOpts: RenderOptions = { ...opts, overrides: { SPILLWAY_LUA_PATH: luaPathFor(choice.kind) } };
+  // Render first: a bad configuration fails here, with every problem listed, before anything is built or started.
+  const { rendered, loaded, gathered } = await renderOnce(renderOpts);
+  for (const note of gathered.notes) log(note);
+  for (const warning of loaded.warnings) log(`warning: ${warning}`);
+  if (opts.build !== false) await buildLua();
+
+  const workDir = path.join(repoRoot, "build", "start");
+  const gateway = await launch({ choice, rendered, settings: loaded.settings, workDir });
+  const rt = loaded.settings.runtime;
+  log(`up: ${gateway.label}`);
+  log(`API ${gateway.url}/openai/v1/…  health ${gateway.url}/healthz  metrics :${rt.metricsPort}/apisix/prometheus/metrics  ready :${rt.statusPort}/status/ready`);
+  log("Ctrl-C stops the gateway");
+
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const stopped = new Promise<void>((resolve) => controller.signal.addEventListener("abort", () => resolve()));
+  const apisixFile = choice.kind === "docker" ? path.join(workDir, "conf", FILES.apisix) : path.join(choice.apisixHome!, "conf", FILES.apisix);
+  const watching = opts.watch
+    ? watchLoop({
+        intervalMs: Math.round(Number(opts.interval ?? "30") * 1000),
+        load: async () => (await renderOnce(renderOpts)).rendered,
+        writeApisix: (r) => writeAtomic(apisixFile, r.apisixYaml, 0o600),
+        log: (line) => log(`watch: ${line}`),
+        signal: controller.signal,
+        configYaml: rendered.configYaml,
+      })
+    : Promise.resolve();
+  await Promise.race([stopped, gateway.exited.then(() => log("the gateway exited"))]);
+  controller.abort();
+  log("stopping…");
+  await gateway.stop();
+  await watching;
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function register(program: Command): void {
+  program
+    .command("start")
+    .description("Render the configuration and run the gateway (Docker, or the APISIX install at APISIX_HOME) until Ctrl-C")
+    .option("--env-file <file>", "read variables from a .env file (repeatable; later files win)", collect, [])
+    .option("--env <name>", "read config/appsettings.<name>.env and config/secrets.<name>.env")
+    .option("--config-dir <dir>", "directory of the --env files", "config")
+    .option("--watch", "re-read the inputs every --interval and hot-reload apisix.yaml on change")
+    .option("--interval <seconds>", "re-read interval for --watch", "30")
+    .option("--no-build", "skip the Lua build (build/lua must be current)")
+    .addHelpText("after", "\nExamples:\n  spillway start --env dev\n  spillway start --env-file my.env --watch\n\nDocs: docs/running.md")
+    .action(async (opts: StartOptions) => runStart(opts));
+
+  program
+    .command("demo")
+    .description("Three Azure OpenAI simulators (one quickly throttled), the gateway, a burst of requests, and what happened")
+    .option("--requests <n>", "how many requests to send", "30")
+    .option("--concurrency <n>", "requests in flight at once", "3")
+    .option("--no-build", "skip the Lua build (build/lua must be current)")
+    .addHelpText("after", "\nUses Docker if an engine answers, else APISIX_HOME, else the nginx test stand-in (labelled as such).")
+    .action(async (opts: DemoOptions) => runDemo(opts));
+}
