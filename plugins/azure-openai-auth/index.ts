@@ -45,7 +45,8 @@ function buildDigests(this: void, consumerConf: ApisixConsumerConf): DigestEntry
 const digestCache = core.lrucache.new({ type: "plugin" });
 
 function unauthorized(this: void, conf: AuthConf, message: string, code: string): LuaMultiReturn<[number, object]> {
-  core.response.set_header("WWW-Authenticate", `Bearer realm="${conf.realm}"`);
+  // core.response.exit does not label a table body, so without this the JSON error goes out as text/plain.
+  core.response.set_header("WWW-Authenticate", `Bearer realm="${conf.realm}"`, "Content-Type", "application/json");
   return $multi(401, openAiError(message, "invalid_request_error", code));
 }
 
