@@ -1,0 +1,67 @@
+-- TEST CODE: a plugin that only exists to test the stand-in itself (tests/integration/standin.test.ts). Never in
+-- build/lua, never loaded by real APISIX. Priority 3000 puts it before auth plugins (2500) in rewrite and access.
+-- It records what it saw in each phase and reports it in response headers:
+--   X-Probe-Trace    "rewrite:<consumer or ->,access:<consumer or ->" (the order the phases ran in)
+--   X-Probe-Conf     its conf, JSON-encoded after schema defaults were injected
+--   X-Probe-Ctx      conf_type#conf_id (the plugin_ctx cache key) in access
+-- conf.exit_in = "rewrite" | "access" makes that phase return conf.code with a JSON body.
+local core = require("apisix.core")
+
+local schema = {
+    type = "object",
+    properties = {
+        greeting = {type = "string", default = "hi"},
+        flag = {type = "boolean", default = false},
+        exit_in = {type = "string", enum = {"rewrite", "access"}},
+        code = {type = "integer", minimum = 200, maximum = 599, default = 418},
+    },
+    additionalProperties = false,
+}
+
+local _M = {version = 0.1, priority = 3000, name = "standin-probe", schema = schema}
+
+
+function _M.check_schema(conf)
+    return core.schema.check(schema, conf)
+end
+
+
+local function record(ctx, phase)
+    ctx.probe_trace = ctx.probe_trace or {}
+    ctx.probe_trace[#ctx.probe_trace + 1] = phase .. ":" .. (ctx.consumer_name or "-")
+end
+
+
+function _M.rewrite(conf, ctx)
+    record(ctx, "rewrite")
+    if conf.exit_in == "rewrite" then
+        return conf.code, {probe = "rewrite"}
+    end
+end
+
+
+function _M.access(conf, ctx)
+    record(ctx, "access")
+    ctx.probe_ctx = ctx.conf_type .. "#" .. ctx.conf_id
+    if conf.exit_in == "access" then
+        return conf.code, {probe = "access"}
+    end
+end
+
+
+function _M.header_filter(conf, ctx)
+    core.response.set_header("X-Probe-Trace", table.concat(ctx.probe_trace or {}, ","))
+    local plain = {}
+    for k, v in pairs(conf) do
+        if k ~= "_meta" then
+            plain[k] = v
+        end
+    end
+    core.response.set_header("X-Probe-Conf", core.json.stably_encode(plain))
+    if ctx.probe_ctx then
+        core.response.set_header("X-Probe-Ctx", ctx.probe_ctx)
+    end
+end
+
+
+return _M

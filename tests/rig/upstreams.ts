@@ -1,0 +1,171 @@
+/**
+ * TEST CODE. Fake upstreams named by behaviour (house style §21; APISIX's t/plugin/ai-proxy-multi-retry.t does the
+ * same): each listens on 127.0.0.1:0 and records what it received, so "echo" proves what the gateway forwarded and
+ * the others let a test count attempts.
+ *
+ *   echo       200, JSON {method, path, headers, body} of the request it got (OpenAI-chat shaped usage included
+ *              when the request looks like a chat call, so AI routes can parse it)
+ *   fast-500   500 at once, OpenAI-style error JSON
+ *   slow-500   500 after `delayMs` (default 300)
+ *   fast-429   429 at once, OpenAI-style error JSON, Retry-After: 1
+ *   chat-ok    200 chat.completion with usage {prompt 11, completion 7, total 18}
+ *   sse-drip   200 text/event-stream: `events` chat.completion.chunk events `intervalMs` apart, a usage chunk and
+ *              `data: [DONE]`; each event written (and flushed) on its own
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type UpstreamBehaviour = "echo" | "fast-500" | "slow-500" | "fast-429" | "chat-ok" | "sse-drip";
+
+export interface ReceivedRequest {
+  method: string;
+  /** Path plus query string, as received. */
+  path: string;
+  /** Lower-cased names. */
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface UpstreamOptions {
+  /** slow-500: delay before answering. */
+  delayMs?: number;
+  /** sse-drip: number of content events. */
+  events?: number;
+  /** sse-drip: gap between events. */
+  intervalMs?: number;
+  /** Every behaviour: the response body's error message / content tag, to tell instances apart. */
+  tag?: string;
+}
+
+export interface FakeUpstream {
+  behaviour: UpstreamBehaviour;
+  port: number;
+  /** "127.0.0.1:<port>", as apisix.yaml upstream nodes want it. */
+  hostPort: string;
+  /** "http://127.0.0.1:<port>", as ai-proxy-multi's override.endpoint wants it. */
+  url: string;
+  /** Every request received so far, oldest first. */
+  requests: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+/** Usage the chat-ok, echo and sse-drip upstreams report. */
+export const FAKE_USAGE = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+
+function openAiError(message: string, code: string): string {
+  return JSON.stringify({ error: { message, type: "server_error", param: null, code } });
+}
+
+function chatCompletion(tag: string): string {
+  return JSON.stringify({
+    id: `chatcmpl-${tag}`,
+    object: "chat.completion",
+    created: 1700000000,
+    model: "gpt-4o-mini",
+    choices: [{ index: 0, message: { role: "assistant", content: `hello from ${tag}` }, finish_reason: "stop" }],
+    usage: FAKE_USAGE,
+  });
+}
+
+function chunk(tag: string, i: number): string {
+  return `data: ${JSON.stringify({
+    id: `chatcmpl-${tag}`,
+    object: "chat.completion.chunk",
+    created: 1700000000,
+    model: "gpt-4o-mini",
+    choices: [{ index: 0, delta: { content: `t${i} ` }, finish_reason: null }],
+  })}\n\n`;
+}
+
+function sseDrip(res: ServerResponse, opts: UpstreamOptions, tag: string): void {
+  const events = opts.events ?? 5;
+  const interval = opts.intervalMs ?? 50;
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  res.flushHeaders();
+  let i = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) {
+      clearInterval(timer);
+      return;
+    }
+    if (i < events) {
+      res.write(chunk(tag, i));
+      i++;
+      return;
+    }
+    clearInterval(timer);
+    const usage = { id: `chatcmpl-${tag}`, object: "chat.completion.chunk", choices: [], usage: FAKE_USAGE };
+    res.write(`data: ${JSON.stringify(usage)}\n\n`);
+    res.end("data: [DONE]\n\n");
+  }, interval);
+}
+
+function respond(behaviour: UpstreamBehaviour, opts: UpstreamOptions, req: ReceivedRequest, res: ServerResponse): void {
+  const tag = opts.tag ?? behaviour;
+  switch (behaviour) {
+    case "echo": {
+      const body = JSON.stringify({ ...req, usage: FAKE_USAGE });
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(body);
+      return;
+    }
+    case "fast-500":
+      res.writeHead(500, { "Content-Type": "application/json", "X-Upstream-Tag": tag });
+      res.end(openAiError(`internal error from ${tag}`, "internal_error"));
+      return;
+    case "slow-500":
+      setTimeout(() => {
+        res.writeHead(500, { "Content-Type": "application/json" });
+        res.end(openAiError(`slow internal error from ${tag}`, "internal_error"));
+      }, opts.delayMs ?? 300);
+      return;
+    case "fast-429":
+      res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "1", "X-Upstream-Tag": tag });
+      res.end(openAiError(`rate limited by ${tag}`, "429"));
+      return;
+    case "chat-ok":
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(chatCompletion(tag));
+      return;
+    case "sse-drip":
+      sseDrip(res, opts, tag);
+      return;
+  }
+}
+
+/** Starts one fake upstream on 127.0.0.1 with a kernel-chosen port. */
+export async function startUpstream(behaviour: UpstreamBehaviour, opts: UpstreamOptions = {}): Promise<FakeUpstream> {
+  const requests: ReceivedRequest[] = [];
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const parts: Buffer[] = [];
+    req.on("data", (d: Buffer) => parts.push(d));
+    req.on("end", () => {
+      const received: ReceivedRequest = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(parts).toString("utf8"),
+      };
+      requests.push(received);
+      respond(behaviour, opts, received, res);
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    behaviour,
+    port,
+    hostPort: `127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

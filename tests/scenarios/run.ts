@@ -1,0 +1,200 @@
+/**
+ * TEST CODE. Runs scenario suites (data in tests/scenarios/*.ts) against one host: starts the suite's fake upstreams,
+ * writes its apisix.yaml (with #END), starts the gateway through the host, and turns every case into a vitest test
+ * that checks the response, what the upstreams received, the error log (house style §21) and the access log.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { parseAccessLog, reportLogsOnFailure, severeLines, type Gateway, type GatewayOptions } from "../rig/gateway.ts";
+import { startUpstream, type FakeUpstream } from "../rig/upstreams.ts";
+import type { HeaderExpectation, ScenarioCase, ScenarioHostName, ScenarioSuite } from "./types.ts";
+
+export interface ScenarioHost {
+  name: ScenarioHostName;
+  /** Shown in describe titles, e.g. "nginx stand-in" or "real APISIX 3.18.0 (docker)". */
+  title: string;
+  start(opts: GatewayOptions): Promise<Gateway>;
+  /** Error lines this host produces regardless of the scenario (kept empty unless explained). */
+  ignoredErrors?: RegExp[];
+}
+
+const ACCESS_LOG_WAIT_MS = 3000;
+
+/** Replaces {{upstream.<name>.hostPort|url}} in every string of a document. */
+export function substitute(doc: unknown, upstreams: Record<string, FakeUpstream>): unknown {
+  if (typeof doc === "string") {
+    return doc.replace(/\{\{upstream\.([\w-]+)\.(hostPort|url)\}\}/g, (_m, name: string, field: "hostPort" | "url") => {
+      const up = upstreams[name];
+      if (!up) throw new Error(`scenario references undeclared upstream '${name}'`);
+      return up[field];
+    });
+  }
+  if (Array.isArray(doc)) return doc.map((d) => substitute(d, upstreams));
+  if (doc && typeof doc === "object") {
+    return Object.fromEntries(Object.entries(doc).map(([k, v]) => [substitute(k, upstreams) as string, substitute(v, upstreams)]));
+  }
+  return doc;
+}
+
+function checkHeaders(actual: (name: string) => string | null, expected: Record<string, HeaderExpectation>, what: string): void {
+  for (const [name, want] of Object.entries(expected)) {
+    const got = actual(name);
+    if (want === null) expect(got, `${what} header ${name} must be absent`).toBeNull();
+    else if (want instanceof RegExp) expect(got ?? "", `${what} header ${name}`).toMatch(want);
+    else expect(got, `${what} header ${name}`).toBe(want);
+  }
+}
+
+function forwardedHeader(headers: Record<string, string | string[] | undefined>, name: string): string | null {
+  const v = headers[name.toLowerCase()];
+  if (v === undefined) return null;
+  return Array.isArray(v) ? v.join(", ") : v;
+}
+
+interface Sent {
+  status: number;
+  headers: Headers;
+  body: string;
+  clientBody: string | undefined;
+  /** For streamed bodies: the time (ms since the request) each SSE event arrived. */
+  eventTimes: number[];
+  eventChunks: number;
+}
+
+async function send(gw: Gateway, c: ScenarioCase): Promise<Sent> {
+  const headers: Record<string, string> = { ...c.request.headers };
+  let body: string | undefined;
+  if (c.request.body !== undefined) {
+    body = typeof c.request.body === "string" ? c.request.body : JSON.stringify(c.request.body);
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
+  }
+  const started = performance.now();
+  const res = await fetch(gw.url + c.request.path, { method: c.request.method ?? (body ? "POST" : "GET"), headers, body, signal: AbortSignal.timeout(15_000) });
+  const eventTimes: number[] = [];
+  let eventChunks = 0;
+  let text = "";
+  const reader = res.body?.getReader();
+  const decoder = new TextDecoder();
+  if (reader) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const chunk = decoder.decode(value, { stream: true });
+      text += chunk;
+      const events = chunk.split("\n\n").filter((e) => e.startsWith("data:")).length;
+      if (events > 0) eventChunks++;
+      for (let i = 0; i < events; i++) eventTimes.push(performance.now() - started);
+    }
+  }
+  return { status: res.status, headers: res.headers, body: text, clientBody: body, eventTimes, eventChunks };
+}
+
+async function newAccessEntry(gw: Gateway, before: number) {
+  const deadline = Date.now() + ACCESS_LOG_WAIT_MS;
+  for (;;) {
+    const entries = parseAccessLog(gw.accessLog());
+    if (entries.length > before) return entries[entries.length - 1]!;
+    if (Date.now() > deadline) throw new Error("no access-log entry appeared for this request");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function runCase(gw: Gateway, ups: Record<string, FakeUpstream>, c: ScenarioCase, host: ScenarioHost): Promise<void> {
+  const logStart = gw.errorLog().length;
+  const accessBefore = parseAccessLog(gw.accessLog()).length;
+  const callsBefore = Object.fromEntries(Object.entries(ups).map(([n, u]) => [n, u.requests.length]));
+
+  const sent = await send(gw, c);
+  const e = c.expect;
+  expect(sent.status, `status (body: ${sent.body.slice(0, 300)})`).toBe(e.status);
+  if (e.headers) checkHeaders((n) => sent.headers.get(n), e.headers, "response");
+  if (e.json !== undefined) expect(JSON.parse(sent.body)).toMatchObject(e.json as object);
+  for (const s of e.bodyIncludes ?? []) expect(sent.body).toContain(s);
+  if (e.bodyEquals !== undefined) expect(sent.body).toBe(e.bodyEquals);
+
+  if (c.upstreamCalls) {
+    for (const [name, n] of Object.entries(c.upstreamCalls)) {
+      expect(ups[name]!.requests.length - callsBefore[name]!, `requests received by upstream '${name}'`).toBe(n);
+    }
+  }
+  if (c.forwarded) {
+    const f = c.forwarded;
+    const up = ups[f.upstream]!;
+    expect(up.requests.length, `upstream '${f.upstream}' received nothing`).toBeGreaterThan(callsBefore[f.upstream]!);
+    const got = up.requests[up.requests.length - 1]!;
+    if (f.method) expect(got.method).toBe(f.method);
+    if (f.path) expect(got.path).toBe(f.path);
+    if (f.headers) checkHeaders((n) => forwardedHeader(got.headers, n), f.headers, `forwarded (${f.upstream})`);
+    if (f.bodyEqualsClient) expect(got.body).toBe(sent.clientBody);
+    if (f.json !== undefined) expect(JSON.parse(got.body)).toMatchObject(f.json as object);
+  }
+  if (c.stream) {
+    const s = c.stream;
+    expect(sent.eventChunks, "SSE events arrived in separate network chunks").toBeGreaterThanOrEqual(s.minChunks);
+    const gaps = sent.eventTimes.slice(1).map((t, i) => t - sent.eventTimes[i]!);
+    const contentGaps = gaps.slice(0, s.minChunks - 1);
+    for (const g of contentGaps) expect(Math.abs(g - s.eventIntervalMs), `gap ${g.toFixed(1)} ms vs ${s.eventIntervalMs} ms`).toBeLessThanOrEqual(s.toleranceMs);
+  }
+  if (c.accessLog) {
+    const entry = await newAccessEntry(gw, accessBefore);
+    for (const [k, want] of Object.entries(c.accessLog)) {
+      const got = entry[k as keyof typeof entry];
+      if (want instanceof RegExp) expect(got, `access log ${k}`).toMatch(want);
+      else expect(got, `access log ${k}`).toBe(want);
+    }
+  }
+
+  const added = gw.errorLog().slice(logStart);
+  for (const re of c.errorLog ?? []) expect(added, `error log line ${re}`).toMatch(re);
+  for (const secret of c.errorLogExcludes ?? []) expect(added.includes(secret), `error log must not contain ${secret}`).toBe(false);
+  const allowed = [...(c.errorLog ?? []), ...(c.allowErrors ?? []), ...(host.ignoredErrors ?? [])];
+  expect(severeLines(added, allowed), "unexpected [error]/[crit] lines in the gateway error log").toEqual([]);
+}
+
+/** Registers one describe block per suite, with one test per case. */
+export function runScenarioSuites(host: ScenarioHost, suites: ScenarioSuite[]): void {
+  for (const suite of suites) {
+    describe(`${suite.name} [${host.title}]`, () => {
+      let gw: Gateway | undefined;
+      let dir: string | undefined;
+      const ups: Record<string, FakeUpstream> = {};
+
+      beforeAll(async () => {
+        for (const [name, decl] of Object.entries(suite.upstreams)) ups[name] = await startUpstream(decl.behaviour, decl);
+        dir = mkdtempSync(path.join(tmpdir(), "spillway-scenario-"));
+        const apisixYaml = path.join(dir, "apisix.yaml");
+        writeFileSync(apisixYaml, `${stringify(substitute(suite.apisixYaml, ups))}#END\n`);
+        let configYaml: string | undefined;
+        if (suite.configYaml) {
+          configYaml = path.join(dir, "config.yaml");
+          writeFileSync(configYaml, stringify(substitute(suite.configYaml, ups)));
+        }
+        gw = await host.start({ apisixYaml, configYaml, env: suite.env });
+      });
+
+      afterAll(async () => {
+        await gw?.stop();
+        await Promise.all(Object.values(ups).map((u) => u.close()));
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      });
+
+      beforeEach((ctx) => reportLogsOnFailure(ctx, () => gw));
+
+      it(suite.startupErrors ? "logs the configuration errors at startup, and nothing else" : "starts without errors", () => {
+        const log = gw!.errorLog();
+        for (const re of suite.startupErrors ?? []) expect(log).toMatch(re);
+        const allowed = [...(suite.startupErrors ?? []), ...(host.ignoredErrors ?? [])];
+        expect(severeLines(log, allowed), "unexpected [error]/[crit] lines at startup").toEqual([]);
+      });
+
+      for (const c of suite.cases) {
+        const skip = c.skipOn?.[host.name];
+        if (skip) it.skip(`${c.name} — skipped on ${host.name}: ${skip}`, () => {});
+        else it(c.name, () => runCase(gw!, ups, c, host));
+      }
+    });
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * TEST CODE. The shape of a scenario: written once as data (config, requests, expected status/headers/body, what the
+ * fake upstreams saw) and run by a runner per host (tests/scenarios/run.ts with a host from tests/scenarios/hosts/).
+ *
+ * Placeholders in any string of `apisixYaml`/`configYaml`: `{{upstream.<name>.hostPort}}` ("127.0.0.1:<port>") and
+ * `{{upstream.<name>.url}}` ("http://127.0.0.1:<port>"), for the upstreams the suite declares.
+ */
+import type { AccessLogEntry } from "../rig/gateway.ts";
+import type { UpstreamBehaviour, UpstreamOptions } from "../rig/upstreams.ts";
+
+export type HeaderExpectation = string | RegExp | null; // null: the header must be absent
+
+export interface ScenarioRequest {
+  method?: string;
+  /** Path plus query. */
+  path: string;
+  headers?: Record<string, string>;
+  /** A string is sent as is; anything else as JSON (Content-Type: application/json unless headers set one). */
+  body?: unknown;
+}
+
+export interface ExpectedResponse {
+  status: number;
+  /** Lower-case header names. */
+  headers?: Record<string, HeaderExpectation>;
+  /** The body parsed as JSON must match this (recursive subset match). */
+  json?: unknown;
+  /** The body must contain each of these. */
+  bodyIncludes?: string[];
+  /** The body must be exactly this. */
+  bodyEquals?: string;
+}
+
+export interface ExpectedForwarded {
+  /** Which declared upstream received it (its last request during this case is checked). */
+  upstream: string;
+  method?: string;
+  path?: string;
+  /** Lower-case header names. */
+  headers?: Record<string, HeaderExpectation>;
+  /** The forwarded body must equal the client's bytes (pass-through, house style §22). */
+  bodyEqualsClient?: boolean;
+  /** The forwarded body parsed as JSON must match this (recursive subset match). */
+  json?: unknown;
+}
+
+/** Timing of a streamed body (SSE), measured at the client from the request start. */
+export interface ExpectedStreamTiming {
+  /** Number of network chunks that carried at least one `data:` event must be at least this. */
+  minChunks: number;
+  /** Every gap between consecutive events must be within tolerance of the upstream's interval. */
+  eventIntervalMs: number;
+  toleranceMs: number;
+}
+
+export interface ScenarioCase {
+  /** The behaviour, used as the test title ("falls back on 429 within budget"). */
+  name: string;
+  request: ScenarioRequest;
+  expect: ExpectedResponse;
+  forwarded?: ExpectedForwarded;
+  /** How many requests each declared upstream received during this case. */
+  upstreamCalls?: Record<string, number>;
+  /** Lines this case must add to the error log. */
+  errorLog?: RegExp[];
+  /** Strings this case must not add to the error log (keys, bodies). */
+  errorLogExcludes?: string[];
+  /** Error-level lines this case is allowed to add (besides `errorLog`). */
+  allowErrors?: RegExp[];
+  /** The access-log entry of this request must have these values. */
+  accessLog?: Partial<Record<keyof AccessLogEntry, string | RegExp>>;
+  stream?: ExpectedStreamTiming;
+  /** Hosts that must not run this case, with the reason (shown in the skipped test's title). */
+  skipOn?: Partial<Record<ScenarioHostName, string>>;
+}
+
+export interface DeclaredUpstream extends UpstreamOptions {
+  behaviour: UpstreamBehaviour;
+}
+
+export interface ScenarioSuite {
+  name: string;
+  upstreams: Record<string, DeclaredUpstream>;
+  /** apisix.yaml content (without #END; the runner appends it). */
+  apisixYaml: Record<string, unknown>;
+  /** config.yaml content, when the suite needs one (plugins list, plugin_attr, lua_module_hook). */
+  configYaml?: Record<string, unknown>;
+  env?: Record<string, string>;
+  /** Error lines the configuration itself must produce when the gateway starts (e.g. an invalid consumer). */
+  startupErrors?: RegExp[];
+  cases: ScenarioCase[];
+}
+
+export type ScenarioHostName = "nginx" | "apisix";
