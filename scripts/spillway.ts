@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --import tsx
 /**
  * `spillway`: the one CLI. Each command lives in its own module exporting `register(program)`; this file
  * wires them up and is the only place that turns errors into exit codes.
