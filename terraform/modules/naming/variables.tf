@@ -9,12 +9,6 @@ variable "environment" {
   }
 }
 
-variable "location" {
-  type        = string
-  description = "Azure region of the environment, e.g. swedencentral."
-  nullable    = false
-}
-
 variable "stack" {
   type        = string
   description = "Stack that owns the resources (00-bootstrap, 05-observability, ...); recorded in the `stack` tag."

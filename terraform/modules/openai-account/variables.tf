@@ -52,16 +52,16 @@ variable "resource_group_name" {
   nullable    = false
 }
 
-variable "key_vault_id" {
-  type        = string
-  default     = null
-  description = "Vault that receives the account key when local auth is on (secret key_secret_name)."
-}
-
 variable "key_secret_name" {
   type        = string
   default     = null
   description = "Key Vault secret name for the account key; used only when local_auth_enabled."
+}
+
+variable "key_vault_id" {
+  type        = string
+  default     = null
+  description = "Vault that receives the account key when local auth is on (secret key_secret_name)."
 }
 
 variable "local_auth_enabled" {

@@ -5,7 +5,6 @@ module "naming" {
 
   environment     = var.environment
   extra_tags      = var.tags
-  location        = var.location
   stack           = "00-bootstrap"
   subscription_id = var.subscription_id
   workload_name   = var.workload_name

@@ -31,25 +31,6 @@ variable "subscription_id" {
   }
 }
 
-variable "tags" {
-  type        = map(string)
-  default     = {}
-  description = "Extra tags for every resource (DEPLOY_TAGS=key=value,key=value)."
-  nullable    = false
-}
-
-variable "workload_name" {
-  type        = string
-  default     = "spillway"
-  description = "Short workload name, first part of every resource name (DEPLOY_WORKLOAD_NAME)."
-  nullable    = false
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.workload_name))
-    error_message = "workload_name must be 2-10 lowercase letters or digits starting with a letter (e.g. spillway)."
-  }
-}
-
 variable "state_allowed_ip_ranges" {
   type        = list(string)
   default     = []
@@ -83,5 +64,24 @@ variable "state_soft_delete_retention_days" {
   validation {
     condition     = var.state_soft_delete_retention_days >= 1 && var.state_soft_delete_retention_days <= 365
     error_message = "state_soft_delete_retention_days must be between 1 and 365."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  default     = {}
+  description = "Extra tags for every resource (DEPLOY_TAGS=key=value,key=value)."
+  nullable    = false
+}
+
+variable "workload_name" {
+  type        = string
+  default     = "spillway"
+  description = "Short workload name, first part of every resource name (DEPLOY_WORKLOAD_NAME)."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.workload_name))
+    error_message = "workload_name must be 2-10 lowercase letters or digits starting with a letter (e.g. spillway)."
   }
 }

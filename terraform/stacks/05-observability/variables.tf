@@ -31,25 +31,6 @@ variable "subscription_id" {
   }
 }
 
-variable "tags" {
-  type        = map(string)
-  default     = {}
-  description = "Extra tags for every resource (DEPLOY_TAGS=key=value,key=value)."
-  nullable    = false
-}
-
-variable "workload_name" {
-  type        = string
-  default     = "spillway"
-  description = "Short workload name, first part of every resource name (DEPLOY_WORKLOAD_NAME)."
-  nullable    = false
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.workload_name))
-    error_message = "workload_name must be 2-10 lowercase letters or digits starting with a letter (e.g. spillway)."
-  }
-}
-
 variable "application_insights_daily_cap_gb" {
   type        = number
   default     = 10
@@ -71,5 +52,24 @@ variable "log_retention_days" {
   validation {
     condition     = var.log_retention_days >= 30 && var.log_retention_days <= 730
     error_message = "log_retention_days must be between 30 and 730 (Log Analytics limits)."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  default     = {}
+  description = "Extra tags for every resource (DEPLOY_TAGS=key=value,key=value)."
+  nullable    = false
+}
+
+variable "workload_name" {
+  type        = string
+  default     = "spillway"
+  description = "Short workload name, first part of every resource name (DEPLOY_WORKLOAD_NAME)."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.workload_name))
+    error_message = "workload_name must be 2-10 lowercase letters or digits starting with a letter (e.g. spillway)."
   }
 }

@@ -31,25 +31,6 @@ variable "subscription_id" {
   }
 }
 
-variable "tags" {
-  type        = map(string)
-  default     = {}
-  description = "Extra tags for every resource (DEPLOY_TAGS=key=value,key=value)."
-  nullable    = false
-}
-
-variable "workload_name" {
-  type        = string
-  default     = "spillway"
-  description = "Short workload name, first part of every resource name (DEPLOY_WORKLOAD_NAME)."
-  nullable    = false
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.workload_name))
-    error_message = "workload_name must be 2-10 lowercase letters or digits starting with a letter (e.g. spillway)."
-  }
-}
-
 variable "container_apps_subnet_prefix" {
   type        = string
   default     = "10.40.0.0/23"
@@ -108,9 +89,28 @@ variable "private_networking_enabled" {
   nullable    = false
 }
 
+variable "tags" {
+  type        = map(string)
+  default     = {}
+  description = "Extra tags for every resource (DEPLOY_TAGS=key=value,key=value)."
+  nullable    = false
+}
+
 variable "virtual_network_address_space" {
   type        = list(string)
   default     = ["10.40.0.0/16"]
   description = "Address space of the virtual network when private networking is on."
   nullable    = false
+}
+
+variable "workload_name" {
+  type        = string
+  default     = "spillway"
+  description = "Short workload name, first part of every resource name (DEPLOY_WORKLOAD_NAME)."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.workload_name))
+    error_message = "workload_name must be 2-10 lowercase letters or digits starting with a letter (e.g. spillway)."
+  }
 }

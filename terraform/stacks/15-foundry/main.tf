@@ -3,7 +3,6 @@ module "naming" {
 
   environment     = var.environment
   extra_tags      = var.tags
-  location        = var.location
   stack           = "15-foundry"
   subscription_id = var.subscription_id
   workload_name   = var.workload_name

@@ -31,25 +31,6 @@ variable "subscription_id" {
   }
 }
 
-variable "tags" {
-  type        = map(string)
-  default     = {}
-  description = "Extra tags for every resource (DEPLOY_TAGS=key=value,key=value)."
-  nullable    = false
-}
-
-variable "workload_name" {
-  type        = string
-  default     = "spillway"
-  description = "Short workload name, first part of every resource name (DEPLOY_WORKLOAD_NAME)."
-  nullable    = false
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.workload_name))
-    error_message = "workload_name must be 2-10 lowercase letters or digits starting with a letter (e.g. spillway)."
-  }
-}
-
 variable "local_auth_enabled" {
   type        = bool
   default     = false
@@ -103,4 +84,23 @@ variable "private_networking_enabled" {
   default     = false
   description = "Turn the accounts' public access off and reach them through private endpoints in the platform network (DEPLOY_PRIVATE_NETWORKING)."
   nullable    = false
+}
+
+variable "tags" {
+  type        = map(string)
+  default     = {}
+  description = "Extra tags for every resource (DEPLOY_TAGS=key=value,key=value)."
+  nullable    = false
+}
+
+variable "workload_name" {
+  type        = string
+  default     = "spillway"
+  description = "Short workload name, first part of every resource name (DEPLOY_WORKLOAD_NAME)."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.workload_name))
+    error_message = "workload_name must be 2-10 lowercase letters or digits starting with a letter (e.g. spillway)."
+  }
 }

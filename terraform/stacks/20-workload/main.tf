@@ -3,7 +3,6 @@ module "naming" {
 
   environment     = var.environment
   extra_tags      = var.tags
-  location        = var.location
   stack           = "20-workload"
   subscription_id = var.subscription_id
   workload_name   = var.workload_name
@@ -44,14 +43,14 @@ resource "azurerm_resource_group" "workload" {
 }
 
 resource "azurerm_container_app_environment" "this" {
-  location                   = var.location
-  name                       = local.names.container_app_environment
-  resource_group_name        = azurerm_resource_group.workload.name
-  infrastructure_subnet_id   = var.private_networking_enabled ? data.azurerm_subnet.container_apps[0].id : null
+  location                       = var.location
+  name                           = local.names.container_app_environment
+  resource_group_name            = azurerm_resource_group.workload.name
+  infrastructure_subnet_id       = var.private_networking_enabled ? data.azurerm_subnet.container_apps[0].id : null
   internal_load_balancer_enabled = var.private_networking_enabled ? !var.ingress_external : null
-  log_analytics_workspace_id = data.azurerm_log_analytics_workspace.this.id
-  logs_destination           = "log-analytics"
-  tags                       = local.tags
+  log_analytics_workspace_id     = data.azurerm_log_analytics_workspace.this.id
+  logs_destination               = "log-analytics"
+  tags                           = local.tags
 
   workload_profile {
     name                  = "Consumption"

@@ -9,6 +9,12 @@ variable "environment" {
   }
 }
 
+variable "gateway_image" {
+  type        = string
+  description = "Gateway image reference <registry>/spillway-gateway:<tag>; `spillway deploy workload` builds it and passes it."
+  nullable    = false
+}
+
 variable "location" {
   type        = string
   description = "Azure region for the environment's resources, e.g. swedencentral (DEPLOY_LOCATION)."
@@ -29,31 +35,6 @@ variable "subscription_id" {
     condition     = can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", var.subscription_id))
     error_message = "subscription_id must be a GUID: set DEPLOY_SUBSCRIPTION_ID to the output of `az account show --query id -o tsv`."
   }
-}
-
-variable "tags" {
-  type        = map(string)
-  default     = {}
-  description = "Extra tags for every resource (DEPLOY_TAGS=key=value,key=value)."
-  nullable    = false
-}
-
-variable "workload_name" {
-  type        = string
-  default     = "spillway"
-  description = "Short workload name, first part of every resource name (DEPLOY_WORKLOAD_NAME)."
-  nullable    = false
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.workload_name))
-    error_message = "workload_name must be 2-10 lowercase letters or digits starting with a letter (e.g. spillway)."
-  }
-}
-
-variable "gateway_image" {
-  type        = string
-  description = "Gateway image reference <registry>/spillway-gateway:<tag>; `spillway deploy workload` builds it and passes it."
-  nullable    = false
 }
 
 variable "app_settings" {
@@ -218,9 +199,28 @@ variable "simulator_image" {
   description = "Simulator image <registry>/spillway-simulator:<tag>; required with deploy_e2e."
 }
 
+variable "tags" {
+  type        = map(string)
+  default     = {}
+  description = "Extra tags for every resource (DEPLOY_TAGS=key=value,key=value)."
+  nullable    = false
+}
+
 variable "telemetry_enabled" {
   type        = bool
   default     = true
   description = "Run the OpenTelemetry collector sidecar (traces to Application Insights, metrics to managed Prometheus)."
   nullable    = false
+}
+
+variable "workload_name" {
+  type        = string
+  default     = "spillway"
+  description = "Short workload name, first part of every resource name (DEPLOY_WORKLOAD_NAME)."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.workload_name))
+    error_message = "workload_name must be 2-10 lowercase letters or digits starting with a letter (e.g. spillway)."
+  }
 }
