@@ -39,15 +39,16 @@ export const schema = {
     },
     error_cooldown_ms: {
       type: "integer", minimum: 0, default: 5000,
-      description: "Cooldown after repeated 5xx or connection errors (see error_threshold).",
+      description:
+        "Cooldown after repeated 5xx, timeouts or connection errors (see error_threshold). The count survives the cooldown, so the first failure after it cools the backend again; a success clears it.",
     },
     error_threshold: {
       type: "integer", minimum: 1, default: 2,
-      description: "Consecutive 5xx/connection failures of a backend before it is cooled for error_cooldown_ms.",
+      description: "Consecutive 5xx/timeout/connection failures of a backend before it is cooled for error_cooldown_ms (a 5xx carrying Retry-After is cooled for that at once).",
     },
     remaining_tokens_floor: {
       type: "integer", minimum: 0, default: 0,
-      description: "A success whose x-ratelimit-remaining-tokens is below this cools the backend until its reported reset.",
+      description: "A success whose x-ratelimit-remaining-tokens is below this cools the backend until its reported reset (0 disables; a success with x-ratelimit-remaining-requests 0 always does).",
     },
     connect_timeout_ms: { type: "integer", minimum: 1, default: 3000 },
     send_timeout_ms: { type: "integer", minimum: 1, default: 10000 },
@@ -57,7 +58,7 @@ export const schema = {
     },
     max_wait_ms: {
       type: "integer", minimum: 0, default: 0,
-      description: "If every backend is cooling and the earliest recovers within this, wait and retry instead of answering 429.",
+      description: "If every backend is throttled (429 or cooling from one) and the earliest recovers within this, wait and retry instead of answering 429. Waits in one request add up against it.",
     },
     redis: redisSchema,
   },

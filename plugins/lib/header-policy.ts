@@ -1,0 +1,154 @@
+/**
+ * Which headers cross the gateway, each way. Portable TS (Lua and JS alike); the per-header loops use only
+ * table lookups and string.lower (no TSTL lualib), Connection-token parsing only runs when that header exists.
+ *
+ * Request (client → backend), dropped:
+ *   credential   authorization, api-key, ocp-apim-subscription-key, cookie: the client's keys are for the
+ *                gateway, never for a backend (APISIX 3.18 forwards every client header; contract §5.3)
+ *   gateway      x-gw-*: our namespace, a client must not be able to spoof it
+ *   hop-by-hop   RFC 9110 §7.6.1 list, plus every name the Connection header lists
+ *   transport    host, content-length (the transport sets them), accept-encoding (the SSE gate reads the
+ *                bytes, so backends must not compress)
+ * Response (backend → client): everything except hop-by-hop (and Connection-listed names), upstream x-gw-*,
+ * and content-length when the body is re-chunked. So x-ratelimit-*, retry-after(-ms), x-ms-region,
+ * apim-request-id, x-request-id, content-type... reach the client.
+ */
+import type { HeaderTable, HeaderValue } from "./header-table";
+
+export type DropReason = "credential" | "gateway" | "hop-by-hop" | "transport";
+
+const HOP_BY_HOP: { [name: string]: true | undefined } = {
+  connection: true,
+  "keep-alive": true,
+  "proxy-authenticate": true,
+  "proxy-authorization": true,
+  "proxy-connection": true,
+  te: true,
+  trailer: true,
+  trailers: true,
+  "transfer-encoding": true,
+  upgrade: true,
+};
+
+const CREDENTIALS: { [name: string]: true | undefined } = {
+  authorization: true,
+  "api-key": true,
+  "ocp-apim-subscription-key": true,
+  cookie: true,
+};
+
+const TRANSPORT: { [name: string]: true | undefined } = {
+  host: true,
+  "content-length": true,
+  "accept-encoding": true,
+};
+
+const GATEWAY_PREFIX = "x-gw-";
+
+export function isHopByHop(this: void, lowerName: string): boolean {
+  return HOP_BY_HOP[lowerName] === true;
+}
+
+/** Why a request header (lower-cased name) is not forwarded, or undefined when it is. */
+export function requestDropReason(this: void, lowerName: string): DropReason | undefined {
+  if (CREDENTIALS[lowerName] === true) return "credential";
+  if (lowerName.slice(0, 5) === GATEWAY_PREFIX) return "gateway";
+  if (HOP_BY_HOP[lowerName] === true) return "hop-by-hop";
+  if (TRANSPORT[lowerName] === true) return "transport";
+  return undefined;
+}
+
+/** Whether a response header (lower-cased name) is kept from the client. */
+export function responseDropped(this: void, lowerName: string, rechunked: boolean): boolean {
+  if (HOP_BY_HOP[lowerName] === true) return true;
+  if (lowerName.slice(0, 5) === GATEWAY_PREFIX) return true;
+  return rechunked && lowerName === "content-length";
+}
+
+function addTokens(this: void, into: { [name: string]: true | undefined }, value: string): void {
+  const lower = value.toLowerCase();
+  let pos = 0;
+  const n = lower.length;
+  while (pos <= n) {
+    let comma = lower.indexOf(",", pos);
+    if (comma < 0) comma = n;
+    let start = pos;
+    let stop = comma;
+    while (start < stop && (lower.charCodeAt(start) === 32 || lower.charCodeAt(start) === 9)) start++;
+    while (stop > start && (lower.charCodeAt(stop - 1) === 32 || lower.charCodeAt(stop - 1) === 9)) stop--;
+    if (stop > start) into[lower.slice(start, stop)] = true;
+    pos = comma + 1;
+  }
+}
+
+/** Names listed in Connection (e.g. "close, x-foo" → {close, x-foo}), or undefined when there is none. */
+export function connectionTokens(this: void, headers: HeaderTable): { [name: string]: true | undefined } | undefined {
+  let value: HeaderValue | undefined;
+  for (const name in headers) {
+    if (name.toLowerCase() === "connection") value = headers[name];
+  }
+  if (value === undefined) return undefined;
+  const tokens: { [name: string]: true | undefined } = {};
+  if (typeof value === "string") addTokens(tokens, value);
+  else for (const v of value) addTokens(tokens, v);
+  return tokens;
+}
+
+/** The client's headers that may go to a backend, names lower-cased, values (and arrays) unchanged. */
+export function forwardRequestHeaders(this: void, client: HeaderTable): HeaderTable {
+  const listed = connectionTokens(client);
+  const out: HeaderTable = {};
+  for (const name in client) {
+    const lower = name.toLowerCase();
+    if (requestDropReason(lower) === undefined && (listed === undefined || listed[lower] !== true)) {
+      out[lower] = client[name];
+    }
+  }
+  return out;
+}
+
+/** The backend's headers the client gets, names lower-cased. rechunked: the body is not sent as received. */
+export function relayResponseHeaders(this: void, upstream: HeaderTable, rechunked: boolean): HeaderTable {
+  const listed = connectionTokens(upstream);
+  const out: HeaderTable = {};
+  for (const name in upstream) {
+    const lower = name.toLowerCase();
+    if (!responseDropped(lower, rechunked) && (listed === undefined || listed[lower] !== true)) {
+      out[lower] = upstream[name];
+    }
+  }
+  return out;
+}
+
+/** Longest backend name put in x-gw-backend; instance names are short, this only bounds a bad config. */
+const MAX_NAME = 128;
+
+/** A header-safe form of a backend name: visible ASCII except separators kept, anything else → "_". */
+export function headerSafe(this: void, name: string): string {
+  const n = name.length < MAX_NAME ? name.length : MAX_NAME;
+  let safe = n === name.length;
+  for (let i = 0; i < n && safe; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 32 || c >= 127 || c === 44 || c === 59 || c === 34 || c === 92) safe = false;
+  }
+  if (safe) return name;
+  const pieces: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    pieces.push(c <= 32 || c >= 127 || c === 44 || c === 59 || c === 34 || c === 92 ? "_" : name.charAt(i));
+  }
+  return pieces.join("");
+}
+
+export interface GatewayHeaders {
+  "x-gw-backend": string;
+  "x-gw-attempts": string;
+}
+
+/**
+ * x-gw-backend: the instance that produced the response; x-gw-attempts: how many backends were called for this
+ * request (skips of cooling backends not counted), so "2" means one failover happened.
+ */
+export function gatewayHeaders(this: void, backend: string, attempts: number): GatewayHeaders {
+  return { "x-gw-backend": headerSafe(backend), "x-gw-attempts": `${attempts}` };
+}
