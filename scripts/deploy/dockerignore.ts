@@ -1,6 +1,6 @@
 /**
- * `az acr build` and `docker build` upload the build context (the repo root). This checks that .dockerignore keeps
- * the secrets file and local Terraform state out of it. Minimal .dockerignore semantics: `#` comments, `!`
+ * .dockerignore matching, used to stage image build contexts (context.ts) and to check that an ignore file keeps
+ * the secrets file and local Terraform state out. Minimal .dockerignore semantics: `#` comments, `!`
  * negation (last match wins), leading `/` ignored, `*`, `?`, `**`; a pattern matching a directory excludes its
  * contents.
  */
@@ -37,13 +37,16 @@ export function isIgnored(dockerignore: string, file: string): boolean {
   return ignored;
 }
 
-/** Problems with the build context for this environment, each saying what to add. */
-export function contextProblems(dockerignore: string | null, env: string): string[] {
+/**
+ * Problems with the ignore file that selects an image's build context, each saying what to do. The stager also
+ * refuses secrets and state on its own (context.ts), so this catches a careless ignore file early and loudly.
+ */
+export function contextProblems(ignoreFile: string, dockerignore: string | null, env: string): string[] {
   const mustExclude = [`config/secrets.${env}.env`, `terraform/state/${env}/00-bootstrap.tfstate`];
   if (dockerignore === null) {
-    return [`.dockerignore is missing: image builds would upload ${mustExclude.join(" and ")}. Create it with the lines config/secrets.*.env and terraform/state/`];
+    return [`${ignoreFile} is missing: it lists the files the image build needs (start it with a line "*" and re-include with "!path").`];
   }
   return mustExclude
     .filter((f) => !isIgnored(dockerignore, f))
-    .map((f) => `.dockerignore does not exclude ${f}; image builds would upload it. Add a line such as ${f.startsWith("config/") ? "config/secrets.*.env" : "terraform/state/"}`);
+    .map((f) => `${ignoreFile} lets ${f} into the build context; exclude it (e.g. start the file with a line "*").`);
 }

@@ -18,7 +18,15 @@ export interface ExecDeps {
   /** Writes value to a fresh 0600 temp file; returns its path and a cleanup that removes it. */
   tempSecretFile(value: string): { path: string; cleanup: () => void };
   randomSecret(): string;
+  /** Copies the build context of a Dockerfile into a temp dir (see context.ts). */
+  stageContext(dockerfile: string): { path: string; files: number; cleanup: () => void };
   log(line: string): void;
+}
+
+interface RunState {
+  captures: Captures;
+  /** Staged build contexts by name, removed when the plan ends. */
+  contexts: Record<string, { path: string; cleanup: () => void }>;
 }
 
 type Captures = Record<string, Record<string, { value: unknown }>>;
@@ -30,8 +38,13 @@ function lookup(captures: Captures, ref: string): { found: boolean; value: unkno
   return output in outputs ? { found: true, value: outputs[output]!.value } : { found: false, value: undefined };
 }
 
-function fill(s: string, captures: Captures, secretFiles: Record<string, string> = {}): string {
+function fill(s: string, captures: Captures, secretFiles: Record<string, string> = {}, contexts: RunState["contexts"] = {}): string {
   return s.replace(/\{\{([^}]+)\}\}/g, (_, key: string) => {
+    if (key.startsWith("context:")) {
+      const ctx = contexts[key.slice("context:".length)];
+      if (ctx === undefined) throw new InternalError(`build context ${key} was not staged`);
+      return ctx.path;
+    }
     if (key.startsWith("secret-file:")) {
       const file = secretFiles[key.slice("secret-file:".length)];
       if (file === undefined) throw new InternalError(`no temp file for ${key}`);
@@ -65,10 +78,17 @@ async function runChecked(deps: ExecDeps, tool: Tool, args: string[], capture: b
   return res.stdout;
 }
 
-async function execAction(a: Action, captures: Captures, secrets: Record<string, string>, deps: ExecDeps): Promise<void> {
+async function execAction(a: Action, state: RunState, secrets: Record<string, string>, deps: ExecDeps): Promise<void> {
+  const { captures } = state;
   switch (a.kind) {
+    case "stage-context": {
+      const staged = deps.stageContext(a.dockerfile);
+      state.contexts[a.name] = staged;
+      deps.log(`    staged ${staged.files} files for ${a.name}`);
+      return;
+    }
     case "run": {
-      const args = a.args.map((x) => fill(x, captures));
+      const args = a.args.map((x) => fill(x, captures, {}, state.contexts));
       const stdout = await runChecked(deps, a.tool, args, a.captureAs !== undefined);
       if (a.captureAs !== undefined) {
         try {
@@ -111,10 +131,14 @@ async function execAction(a: Action, captures: Captures, secrets: Record<string,
 
 export async function executePlan(plan: Plan, secrets: Record<string, string>, deps: ExecDeps): Promise<void> {
   const secretValues = Object.values(secrets);
-  const captures: Captures = {};
+  const state: RunState = { captures: {}, contexts: {} };
   for (const w of plan.warnings) deps.log(`warning: ${w}`);
-  for (const [i, step] of plan.steps.entries()) {
-    deps.log(redact(`[${i + 1}/${plan.steps.length}] ${step.title}`, secretValues));
-    for (const action of step.actions) await execAction(action, captures, secrets, deps);
+  try {
+    for (const [i, step] of plan.steps.entries()) {
+      deps.log(redact(`[${i + 1}/${plan.steps.length}] ${step.title}`, secretValues));
+      for (const action of step.actions) await execAction(action, state, secrets, deps);
+    }
+  } finally {
+    for (const ctx of Object.values(state.contexts)) ctx.cleanup();
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The deploy planner: env files + options -> the exact list of az/terraform/docker commands, with no I/O.
  * Arguments may hold `{{stage.output}}` placeholders (values of earlier `terraform output -json` captures) and
- * `{{secret-file:KEY}}` (a 0600 temp file holding that secret, created by the executor). Secret values are never
- * part of a plan, so printing a plan cannot leak them.
+ * `{{secret-file:KEY}}` (a 0600 temp file holding that secret, created by the executor) and `{{context:NAME}}` (a
+ * staged image build context). Secret values are never part of a plan, so printing a plan cannot leak them.
  */
 import path from "node:path";
 import { nextBackendIndex, secretName, type EnvConfig } from "./settings.ts";
@@ -23,7 +23,9 @@ export type Action =
   | { kind: "write-tfvars"; file: string; values: Record<string, TfValue> }
   /** `az keyvault secret set` fed from a temp file; with generateIfMissing the value is random and only set when absent. */
   | { kind: "sync-secret"; envKey: string; name: string; generateIfMissing: boolean; showArgs: string[]; setArgs: string[] }
-  | { kind: "summary"; from: string; outputs: string[] };
+  | { kind: "summary"; from: string; outputs: string[] }
+  /** Copy the files `<dockerfile>.dockerignore` lets through into a temp dir, named by `{{context:<name>}}`. */
+  | { kind: "stage-context"; name: string; dockerfile: string };
 
 export interface Step {
   title: string;
@@ -154,12 +156,15 @@ function imageSteps(p: PlanInput): Step[] {
   const steps: Step[] = [{ title: "Build the Lua plugins (npm run build)", actions: [run("npm", ["run", "build"])] }];
   for (const img of images) {
     const ref = `{{platform.container_registry_login_server}}/${img.repo}:${p.imageTag}`;
+    const context = `{{context:${img.repo}}}`;
+    const stage: Action = { kind: "stage-context", name: img.repo, dockerfile: img.dockerfile };
     steps.push(
       p.localDocker
         ? {
             title: `Build ${img.repo}:${p.imageTag} with local Docker and push it`,
             actions: [
-              run("docker", ["build", "--file", img.dockerfile, ...buildArgs, "--tag", ref, p.repoRoot]),
+              stage,
+              run("docker", ["build", "--file", `${context}/${img.dockerfile}`, ...buildArgs, "--tag", ref, context]),
               run("az", ["acr", "login", "--name", "{{platform.container_registry_name}}"]),
               run("docker", ["push", ref]),
             ],
@@ -167,7 +172,8 @@ function imageSteps(p: PlanInput): Step[] {
         : {
             title: `Build ${img.repo}:${p.imageTag} in ACR (remote build)`,
             actions: [
-              run("az", ["acr", "build", "--registry", "{{platform.container_registry_name}}", "--image", `${img.repo}:${p.imageTag}`, "--file", img.dockerfile, ...buildArgs, p.repoRoot]),
+              stage,
+              run("az", ["acr", "build", "--registry", "{{platform.container_registry_name}}", "--image", `${img.repo}:${p.imageTag}`, "--file", img.dockerfile, ...buildArgs, context]),
             ],
           },
     );

@@ -1,6 +1,6 @@
 /**
  * Prerequisites of a real deployment: az and terraform on PATH, logged in, on the configured subscription,
- * Docker when --local-docker, and a build context that keeps secrets out. Probing is an adapter; judging the
+ * Docker when --local-docker, and image ignore files that keep secrets out of build contexts. Probing is an adapter; judging the
  * probe results is pure, so every message is testable.
  */
 import { EnvironmentError } from "../lib/errors.ts";
@@ -20,8 +20,8 @@ export interface Probes {
   account?: ProbeResult;
   /** `docker version`; only with --local-docker. */
   docker?: ProbeResult;
-  /** .dockerignore text (null: no file); only when images are built. */
-  dockerignore?: string | null;
+  /** Text of each image's <Dockerfile>.dockerignore by path (null: missing); only when images are built. */
+  dockerignores?: Record<string, string | null>;
 }
 
 export interface Needs {
@@ -89,7 +89,9 @@ export function prerequisiteProblems(needs: Needs, probes: Probes): string[] {
     if (!probes.docker?.found) problems.push("--local-docker needs Docker on PATH; install Docker or drop --local-docker to build in ACR.");
     else if (probes.docker.code !== 0) problems.push("Docker is installed but its daemon does not answer (`docker version` failed); start Docker or drop --local-docker.");
   }
-  if (needs.buildsImages) problems.push(...contextProblems(probes.dockerignore ?? null, needs.env));
+  if (needs.buildsImages) {
+    for (const [file, text] of Object.entries(probes.dockerignores ?? {})) problems.push(...contextProblems(file, text, needs.env));
+  }
   return problems;
 }
 

@@ -10,6 +10,7 @@ const SAFE = /^[\w@%+=:,./-]+$/;
 export function showPlaceholders(s: string): string {
   return s
     .replace(/\{\{secret-file:([A-Z0-9_]+)\}\}/g, "<temp file with $1>")
+    .replace(/\{\{context:([a-z0-9-]+)\}\}/g, "<staged context of $1>")
     .replace(/\{\{([a-z]+\.[a-z0-9_]+)\}\}/g, "<$1>");
 }
 
@@ -49,6 +50,8 @@ function actionLines(a: Action): string[] {
         : [`  $ ${commandLine("az", a.setArgs)}`];
     case "summary":
       return [`  print ${a.outputs.map((o) => `${a.from}.${o}`).join(", ")}`];
+    case "stage-context":
+      return [`  stage <staged context of ${a.name}>: a temp copy of the files ${a.dockerfile}.dockerignore lets through (never secrets or state)`];
   }
 }
 

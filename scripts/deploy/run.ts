@@ -10,12 +10,13 @@ import path from "node:path";
 import { readEnvFile } from "../../renderer/env-file.ts";
 import { ConfigError, EnvironmentError, UsageError } from "../lib/errors.ts";
 import { pins, repoRoot } from "../lib/pins.ts";
+import { ignoreFileOf, stageContext } from "./context.ts";
 import { executePlan, type ExecDeps, type RunResult } from "./execute.ts";
 import { planDeploy, type Plan, type Tool } from "./plan.ts";
 import { assertPrerequisites, type ProbeResult } from "./prereqs.ts";
 import { formatPlan } from "./render.ts";
 import { parseEnvConfig, type EnvConfig } from "./settings.ts";
-import { isStage, STACK_DIR, STAGES, type Stage } from "./stages.ts";
+import { GATEWAY_DOCKERFILE, isStage, SIMULATOR_DOCKERFILE, STACK_DIR, STAGES, type Stage } from "./stages.ts";
 
 export interface DeployOptions {
   stage: string;
@@ -88,8 +89,18 @@ function realDeps(err: (t: string) => void): ExecDeps {
       return { path: file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
     },
     randomSecret: () => randomBytes(32).toString("base64url"),
+    stageContext: (dockerfile) => stageContext(repoRoot, dockerfile),
     log: err,
   };
+}
+
+function readIgnoreFiles(dockerfiles: string[]): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const d of dockerfiles) {
+    const file = ignoreFileOf(d);
+    out[file] = existsSync(path.join(repoRoot, file)) ? readFileSync(path.join(repoRoot, file), "utf8") : null;
+  }
+  return out;
 }
 
 export function buildPlan(opts: DeployOptions, config: EnvConfig, imageTag: string): Plan {
@@ -136,7 +147,7 @@ export async function run(opts: DeployOptions): Promise<void> {
       account: az.found ? await probe("az", ["account", "show", "--output", "json"]) : undefined,
       terraform: await probe("terraform", ["version", "-json"]),
       docker: opts.localDocker ? await probe("docker", ["version"]) : undefined,
-      dockerignore: buildsImages ? (existsSync(path.join(repoRoot, ".dockerignore")) ? readFileSync(path.join(repoRoot, ".dockerignore"), "utf8") : null) : undefined,
+      dockerignores: buildsImages ? readIgnoreFiles(opts.deployE2e ? [GATEWAY_DOCKERFILE, SIMULATOR_DOCKERFILE] : [GATEWAY_DOCKERFILE]) : undefined,
     },
   );
   await executePlan(plan, config.secrets, realDeps(err));

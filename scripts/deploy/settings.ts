@@ -112,7 +112,7 @@ const KNOWN: Record<string, { parse: Parser; help: string }> = {
   },
   DEPLOY_REDIS: { parse: bool, help: "true: Redis app for multi-replica state" },
   DEPLOY_TELEMETRY: { parse: bool, help: "false: no OTel collector sidecar" },
-  DEPLOY_FOUNDRY_LOCAL_AUTH: { parse: bool, help: "true: API keys on provisioned accounts (stored in Key Vault)" },
+  DEPLOY_FOUNDRY_LOCAL_AUTH: { parse: bool, help: "false: Entra ID only on provisioned accounts (the gateway needs keys today)" },
 };
 
 export const DEPLOY_KEYS = Object.keys(KNOWN);
@@ -192,7 +192,7 @@ export function parseEnvConfig(
       gatewayCpu: (parsed.DEPLOY_GATEWAY_CPU as number | undefined) ?? 1,
       redis: (parsed.DEPLOY_REDIS as boolean | undefined) ?? false,
       telemetry: (parsed.DEPLOY_TELEMETRY as boolean | undefined) ?? true,
-      foundryLocalAuth: (parsed.DEPLOY_FOUNDRY_LOCAL_AUTH as boolean | undefined) ?? false,
+      foundryLocalAuth: (parsed.DEPLOY_FOUNDRY_LOCAL_AUTH as boolean | undefined) ?? true,
     },
     appSettings: sortKeys(appSettings),
     secrets: sortKeys(secretValues),

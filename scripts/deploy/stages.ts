@@ -47,7 +47,7 @@ export const GATEWAY_DOCKERFILE = "apisix/Dockerfile";
 export const SIMULATOR_DOCKERFILE = "scripts/deploy/simulator.Dockerfile";
 /** Secrets the CLI creates in Key Vault when the secrets file does not set them. */
 export const SIMULATOR_KEY_ENV = "SIMULATOR_API_KEY";
-export const REDIS_PASSWORD_ENV = "RESPONSES_AFFINITY_REDIS_PASSWORD";
+export const REDIS_PASSWORD_ENV = "SPILLWAY_REDIS_PASSWORD";
 
 export function isStage(s: string): s is Stage {
   return (STAGES as readonly string[]).includes(s);

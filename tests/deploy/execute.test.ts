@@ -20,6 +20,7 @@ const OUTPUTS: Record<string, Record<string, { value: unknown }>> = {
 };
 
 interface Recorded {
+  staged: { dockerfile: string; cleaned: boolean }[];
   calls: { tool: Tool; args: string[] }[];
   logs: string[];
   tempFiles: { path: string; value: string; cleaned: boolean }[];
@@ -27,7 +28,7 @@ interface Recorded {
 }
 
 function fakeDeps(opts: { existingSecrets?: string[]; failOn?: (tool: Tool, args: string[]) => boolean } = {}): { deps: ExecDeps; rec: Recorded } {
-  const rec: Recorded = { calls: [], logs: [], tempFiles: [], written: {} };
+  const rec: Recorded = { staged: [], calls: [], logs: [], tempFiles: [], written: {} };
   let n = 0;
   const deps: ExecDeps = {
     async run(tool, args, capture) {
@@ -52,6 +53,11 @@ function fakeDeps(opts: { existingSecrets?: string[]; failOn?: (tool: Tool, args
       return { path: entry.path, cleanup: () => void (entry.cleaned = true) };
     },
     randomSecret: () => "generated-random-value-for-test",
+    stageContext(dockerfile) {
+      const entry = { dockerfile, cleaned: false };
+      rec.staged.push(entry);
+      return { path: `/tmp/spillway-context-${rec.staged.length}`, files: 12, cleanup: () => void (entry.cleaned = true) };
+    },
     log: (line) => rec.logs.push(line),
   };
   return { deps, rec };
@@ -108,6 +114,23 @@ describe("plan execution", () => {
     const init = rec.calls.find((c) => c.args[0] === "-chdir=/repo/terraform/stacks/20-workload" && c.args[1] === "init");
     expect(init?.args).toContain("-backend-config=storage_account_name=stspillwaydevabc123");
     expect(rec.logs).toContain("    gateway_url = https://ca-spillway-dev-gateway.example.azurecontainerapps.io");
+  });
+
+  it("builds every image from a staged context and removes the contexts at the end", async () => {
+    const { deps, rec } = fakeDeps();
+    await executePlan(fixturePlan("workload", "dev", { deployE2e: true }), fixtureConfig("dev").secrets, deps);
+    expect(rec.staged.map((s) => s.dockerfile)).toEqual(["apisix/Dockerfile", "scripts/deploy/simulator.Dockerfile"]);
+    expect(rec.staged.every((s) => s.cleaned)).toBe(true);
+    const builds = rec.calls.filter((c) => c.args[0] === "acr" && c.args[1] === "build");
+    expect(builds.map((c) => c.args.at(-1))).toEqual(["/tmp/spillway-context-1", "/tmp/spillway-context-2"]);
+    expect(builds[0]!.args).toContain("APISIX_IMAGE=apache/apisix:3.18.0-debian");
+  });
+
+  it("removes staged contexts when a later step fails", async () => {
+    const { deps, rec } = fakeDeps({ failOn: (tool, args) => tool === "az" && args[1] === "build" });
+    await expect(executePlan(fixturePlan("workload", "dev"), fixtureConfig("dev").secrets, deps)).rejects.toThrow(/az acr build .*exit code 1/);
+    expect(rec.staged).toHaveLength(1);
+    expect(rec.staged[0]!.cleaned).toBe(true);
   });
 
   it("reports progress as [i/n] lines in order", async () => {

@@ -55,7 +55,7 @@ describe("plan shape", () => {
 
   it("generates the Redis password only when the secrets file lacks it", () => {
     const titles = fixturePlan("workload", "prod").steps.map((s) => s.title);
-    expect(titles).toContain("Ensure generated secret responses-affinity-redis-password exists in Key Vault");
+    expect(titles).toContain("Ensure generated secret spillway-redis-password exists in Key Vault");
     expect(fixturePlan("workload", "dev").steps.map((s) => s.title).join("\n")).not.toContain("redis");
   });
 

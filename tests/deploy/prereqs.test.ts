@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { repoRoot } from "../../scripts/lib/pins.ts";
 import { EnvironmentError } from "../../scripts/lib/errors.ts";
 import { isIgnored, contextProblems } from "../../scripts/deploy/dockerignore.ts";
 import { assertPrerequisites, prerequisiteProblems, type Needs, type Probes } from "../../scripts/deploy/prereqs.ts";
@@ -25,7 +28,8 @@ describe("prerequisite checks", () => {
     ["terraform too old", { terraform: ok(JSON.stringify({ terraform_version: "1.5.7" })) }, {}, /Terraform 1\.5\.7 is too old; Spillway needs >= 1\.6\.0/],
     ["docker missing with --local-docker", {}, { localDocker: true }, /--local-docker needs Docker on PATH/],
     ["docker daemon down", { docker: { found: true, code: 1, stdout: "" } }, { localDocker: true }, /daemon does not answer/],
-    ["no .dockerignore when building", { dockerignore: null }, { buildsImages: true }, /\.dockerignore is missing: image builds would upload config\/secrets\.dev\.env/],
+    ["image ignore file missing", { dockerignores: { "apisix/Dockerfile.dockerignore": null } }, { buildsImages: true }, /apisix\/Dockerfile\.dockerignore is missing: it lists the files the image build needs/],
+    ["image ignore file lets secrets in", { dockerignores: { "apisix/Dockerfile.dockerignore": "node_modules\nterraform/state/\n" } }, { buildsImages: true }, /lets config\/secrets\.dev\.env into the build context/],
   ])("explains: %s", (_, probes, needs, message) => {
     const got = prerequisiteProblems({ ...NEEDS, ...needs }, { ...GOOD, ...probes });
     expect(got).toHaveLength(1);
@@ -57,10 +61,16 @@ describe("build context", () => {
     expect(isIgnored(rules, file)).toBe(expected);
   });
 
-  it("names each file a .dockerignore lets through", () => {
-    expect(contextProblems("node_modules\nconfig/secrets.*.env\n", "dev")).toEqual([
-      ".dockerignore does not exclude terraform/state/dev/00-bootstrap.tfstate; image builds would upload it. Add a line such as terraform/state/",
+  it("names each file an ignore file lets through", () => {
+    expect(contextProblems("x.dockerignore", "node_modules\nconfig/secrets.*.env\n", "dev")).toEqual([
+      'x.dockerignore lets terraform/state/dev/00-bootstrap.tfstate into the build context; exclude it (e.g. start the file with a line "*").',
     ]);
-    expect(contextProblems("config/secrets.*.env\nterraform/state/\n", "dev")).toEqual([]);
+    expect(contextProblems("x.dockerignore", "*\n!renderer/**\n", "dev")).toEqual([]);
+  });
+
+  it("the image ignore files in the repo keep secrets and state out", () => {
+    for (const file of ["apisix/Dockerfile.dockerignore", "scripts/deploy/simulator.Dockerfile.dockerignore"]) {
+      expect(contextProblems(file, readFileSync(path.join(repoRoot, file), "utf8"), "dev"), file).toEqual([]);
+    }
   });
 });

@@ -17,13 +17,13 @@ function problems(app: Record<string, string>, secrets: Record<string, string> =
 describe("env file convention", () => {
   it("maps secret env names to Key Vault names", () => {
     expect(secretName("GATEWAY_CLIENT_KEY_0")).toBe("gateway-client-key-0");
-    expect(secretName("RESPONSES_AFFINITY_REDIS_PASSWORD")).toBe("responses-affinity-redis-password");
+    expect(secretName("SPILLWAY_REDIS_PASSWORD")).toBe("spillway-redis-password");
   });
 
   it("splits DEPLOY_* settings from gateway settings and applies defaults", () => {
     const c = parseEnvConfig("dev", { ...BASE, GATEWAY_LOG_MODE: "prod", EMPTY: "" }, { GATEWAY_CLIENT_KEY_0: "k" });
     expect(c.appSettings).toEqual({ GATEWAY_LOG_MODE: "prod" });
-    expect(c.deploy).toMatchObject({ workloadName: "spillway", privateNetworking: false, ingressExternal: true, minReplicas: 1, maxReplicas: 10, telemetry: true });
+    expect(c.deploy).toMatchObject({ workloadName: "spillway", privateNetworking: false, ingressExternal: true, minReplicas: 1, maxReplicas: 10, telemetry: true, foundryLocalAuth: true });
     expect(c.secrets).toEqual({ GATEWAY_CLIENT_KEY_0: "k" });
   });
 
@@ -62,7 +62,7 @@ describe("env file convention", () => {
   });
 
   it("treats secret-looking names as secrets, except known settings", () => {
-    expect(["AZURE_OPENAI_KEY_3", "GATEWAY_CLIENT_KEY_0", "OIDC_CLIENT_SECRET", "RESPONSES_AFFINITY_REDIS_PASSWORD", "APPLICATIONINSIGHTS_CONNECTION_STRING"].filter(looksSecret)).toHaveLength(5);
+    expect(["AZURE_OPENAI_KEY_3", "GATEWAY_CLIENT_KEY_0", "OIDC_CLIENT_SECRET", "SPILLWAY_REDIS_PASSWORD", "APPLICATIONINSIGHTS_CONNECTION_STRING"].filter(looksSecret)).toHaveLength(5);
     expect(["LB_HASH_KEY", "GATEWAY_CLIENT_NAME_0", "AZURE_OPENAI_ENDPOINT_0", "AI_RATE_LIMIT_WINDOW_SECONDS"].filter(looksSecret)).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 # Example for terraform/env/<env>/15-foundry.tfvars: two regions, same deployment names, so a 429 in one region
 # fails over to the other inside the same request. Copy to terraform/env/dev/15-foundry.tfvars and edit.
-# No keys here: accounts use Entra ID (the gateway's backend identity) unless local_auth_enabled = true, and then
-# Terraform writes the keys straight into Key Vault.
+# No keys here: Terraform writes each account's key straight into Key Vault (azure-openai-key-<name>), and the
+# workload references it from there.
 
 openai_accounts = [
   {
@@ -26,4 +26,4 @@ openai_accounts = [
   },
 ]
 
-local_auth_enabled = false
+local_auth_enabled = true

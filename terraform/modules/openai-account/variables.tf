@@ -67,7 +67,7 @@ variable "key_vault_id" {
 variable "local_auth_enabled" {
   type        = bool
   default     = false
-  description = "Allow API-key auth. Off by default: the gateway authenticates with its backend identity (Entra ID)."
+  description = "Allow API-key auth; the key goes to key_vault_id as key_secret_name and is never an output. Off: Entra ID only (identities in openai_user_principal_ids)."
   nullable    = false
 }
 

@@ -41,7 +41,7 @@ resource "azurerm_container_app" "this" {
     min_replicas = 1
 
     container {
-      args   = var.args
+      args   = concat(["--host", "0.0.0.0", "--port", tostring(var.port), "--instance", var.instance_name], var.args)
       cpu    = 0.25
       image  = var.image
       memory = "0.5Gi"
@@ -50,16 +50,6 @@ resource "azurerm_container_app" "this" {
       env {
         name        = "SIMULATOR_API_KEY"
         secret_name = var.api_key_secret_name
-      }
-
-      env {
-        name  = "SIMULATOR_INSTANCE_NAME"
-        value = var.instance_name
-      }
-
-      env {
-        name  = "SIMULATOR_PORT"
-        value = tostring(var.port)
       }
 
       readiness_probe {

@@ -24,7 +24,7 @@ variable "image" {
 
 variable "instance_name" {
   type        = string
-  description = "Simulator instance name, reported in its instance-name response header (ptu1, payg1, ...)."
+  description = "Simulator instance name (--instance), reported in its responses (ptu1, payg1, ...)."
   nullable    = false
 }
 
@@ -55,7 +55,7 @@ variable "resource_group_name" {
 variable "args" {
   type        = list(string)
   default     = []
-  description = "Arguments appended to `spillway simulator`."
+  description = "Arguments appended to `spillway simulator --host 0.0.0.0 --port <port> --instance <name>` (e.g. --base-latency 50)."
   nullable    = false
 }
 

@@ -1,7 +1,8 @@
 # Three identities, each with the least it needs; none has a role above a single resource.
 #   gateway:   Key Vault Secrets User on this environment's vault, AcrPull on its registry (module calls in main.tf).
 #   telemetry: Monitoring Metrics Publisher on the Azure Monitor workspace's default data collection rule.
-#   backend:   Cognitive Services OpenAI User on each provisioned Azure OpenAI account (granted by 15-foundry).
+#   backend:   Cognitive Services OpenAI User on each provisioned Azure OpenAI account (granted by 15-foundry), for
+#              Entra ID calls to backends; the gateway uses API keys today, so this identity is ready but unused.
 
 resource "azurerm_user_assigned_identity" "gateway" {
   location            = var.location

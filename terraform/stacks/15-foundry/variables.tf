@@ -33,8 +33,8 @@ variable "subscription_id" {
 
 variable "local_auth_enabled" {
   type        = bool
-  default     = false
-  description = "Allow API keys on the accounts (keys go to Key Vault as azure-openai-key-<account>). Off: the gateway uses its backend identity (Entra ID)."
+  default     = true
+  description = "Allow API keys on the accounts; Terraform writes each key straight into Key Vault (azure-openai-key-<account>). The gateway authenticates to backends with keys, so the workload needs this on (DEPLOY_FOUNDRY_LOCAL_AUTH)."
   nullable    = false
 }
 

@@ -13,31 +13,28 @@ locals {
   simulators  = [for i, s in local.simulator_list : merge(s, { index = var.backend_index_offset + length(var.provisioned_backends) + i })]
 
   provisioned_settings = merge({}, [for b in local.provisioned : {
-    "AZURE_OPENAI_ENDPOINT_${b.index}"  = b.endpoint
-    "AZURE_OPENAI_NAME_${b.index}"      = b.name
-    "AZURE_OPENAI_PRIORITY_${b.index}"  = tostring(b.priority)
-    "AZURE_OPENAI_WEIGHT_${b.index}"    = tostring(b.weight)
-    "AZURE_OPENAI_AUTH_MODE_${b.index}" = b.key_secret_name == null ? "entra" : "api-key"
+    "AZURE_OPENAI_ENDPOINT_${b.index}" = b.endpoint
+    "AZURE_OPENAI_NAME_${b.index}"     = b.name
+    "AZURE_OPENAI_PRIORITY_${b.index}" = tostring(b.priority)
+    "AZURE_OPENAI_WEIGHT_${b.index}"   = tostring(b.weight)
   }]...)
 
   simulator_settings = merge({}, [for s in local.simulators : {
-    "AZURE_OPENAI_ENDPOINT_${s.index}"  = module.simulator[s.name].url
-    "AZURE_OPENAI_NAME_${s.index}"      = "sim-${s.name}"
-    "AZURE_OPENAI_PRIORITY_${s.index}"  = tostring(s.priority)
-    "AZURE_OPENAI_WEIGHT_${s.index}"    = tostring(s.weight)
-    "AZURE_OPENAI_AUTH_MODE_${s.index}" = "api-key"
+    "AZURE_OPENAI_ENDPOINT_${s.index}" = module.simulator[s.name].url
+    "AZURE_OPENAI_NAME_${s.index}"     = "sim-${s.name}"
+    "AZURE_OPENAI_PRIORITY_${s.index}" = tostring(s.priority)
+    "AZURE_OPENAI_WEIGHT_${s.index}"   = tostring(s.weight)
   }]...)
 
   platform_settings = merge(
     {
-      # Gateway identity for Azure SDK calls (Key Vault); the backend identity signs Entra ID calls to Azure OpenAI.
-      AZURE_CLIENT_ID            = data.azurerm_user_assigned_identity.gateway.client_id
-      AZURE_OPENAI_MSI_CLIENT_ID = data.azurerm_user_assigned_identity.backend.client_id
+      # Managed identity the renderer's Azure SDK calls use (Key Vault when KEY_VAULT_URI is set).
+      AZURE_CLIENT_ID = data.azurerm_user_assigned_identity.gateway.client_id
     },
     var.telemetry_enabled ? { OTEL_COLLECTOR_ENDPOINT = "127.0.0.1:4318" } : {},
     var.redis_enabled ? {
-      RESPONSES_AFFINITY_REDIS_HOST = module.redis[0].host
-      RESPONSES_AFFINITY_REDIS_PORT = tostring(module.redis[0].port)
+      SPILLWAY_REDIS_HOST = module.redis[0].host
+      SPILLWAY_REDIS_PORT = tostring(module.redis[0].port)
     } : {},
     var.deploy_e2e ? { GATEWAY_E2E_TEST_MODE = "true" } : {},
   )

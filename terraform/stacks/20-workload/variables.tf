@@ -142,7 +142,7 @@ variable "provisioned_backends" {
     key_secret_name = optional(string)
   }))
   default     = []
-  description = "Backends created by 15-foundry (its `backends` output); key_secret_name null means Entra ID auth with the backend identity."
+  description = "Backends created by 15-foundry (its `backends` output); each needs key_secret_name, the Key Vault secret of its API key."
   nullable    = false
 }
 
@@ -162,8 +162,8 @@ variable "redis_image" {
 
 variable "redis_password_secret_name" {
   type        = string
-  default     = "responses-affinity-redis-password"
-  description = "Key Vault secret with the Redis password (RESPONSES_AFFINITY_REDIS_PASSWORD in the secrets file)."
+  default     = "spillway-redis-password"
+  description = "Key Vault secret with the Redis password (SPILLWAY_REDIS_PASSWORD in the secrets file; generated when absent)."
   nullable    = false
 }
 
