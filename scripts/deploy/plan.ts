@@ -119,6 +119,7 @@ export function stageVars(p: PlanInput, secretNames: string[]): Record<string, T
         http_concurrent_requests: d.httpConcurrency,
         ingress_allowed_ip_ranges: d.ingressAllowedIps,
         ingress_external: d.ingressExternal,
+        key_vault_watch_interval_seconds: d.keyVaultWatchSeconds,
         max_replicas: d.maxReplicas,
         min_replicas: d.minReplicas,
         private_networking_enabled: d.privateNetworking,

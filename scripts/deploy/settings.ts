@@ -22,6 +22,7 @@ export interface DeploySettings {
   redis: boolean;
   telemetry: boolean;
   foundryLocalAuth: boolean;
+  keyVaultWatchSeconds: number;
 }
 
 export interface EnvConfig {
@@ -112,6 +113,15 @@ const KNOWN: Record<string, { parse: Parser; help: string }> = {
   },
   DEPLOY_REDIS: { parse: bool, help: "true: Redis app for multi-replica state" },
   DEPLOY_TELEMETRY: { parse: bool, help: "false: no OTel collector sidecar" },
+  DEPLOY_KEY_VAULT_WATCH_SECONDS: {
+    parse: (raw, key, problems) => {
+      const v = raw.trim();
+      if (/^\d+$/.test(v) && (Number(v) === 0 || (Number(v) >= 10 && Number(v) <= 3600))) return Number(v);
+      problems.push(`${key}=${raw}: expected 0 (off) or seconds from 10 to 3600`);
+      return undefined;
+    },
+    help: "re-read Key Vault every N seconds in the gateway (key rotation without a new revision)",
+  },
   DEPLOY_FOUNDRY_LOCAL_AUTH: { parse: bool, help: "false: Entra ID only on provisioned accounts (the gateway needs keys today)" },
 };
 
@@ -193,6 +203,7 @@ export function parseEnvConfig(
       redis: (parsed.DEPLOY_REDIS as boolean | undefined) ?? false,
       telemetry: (parsed.DEPLOY_TELEMETRY as boolean | undefined) ?? true,
       foundryLocalAuth: (parsed.DEPLOY_FOUNDRY_LOCAL_AUTH as boolean | undefined) ?? true,
+      keyVaultWatchSeconds: (parsed.DEPLOY_KEY_VAULT_WATCH_SECONDS as number | undefined) ?? 0,
     },
     appSettings: sortKeys(appSettings),
     secrets: sortKeys(secretValues),

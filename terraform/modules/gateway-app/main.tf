@@ -63,6 +63,7 @@ resource "azurerm_container_app" "this" {
 
     # The image entrypoint renders apisix.yaml from these variables, then execs APISIX.
     container {
+      args   = var.args
       cpu    = var.cpu
       image  = var.image
       memory = local.memory

@@ -61,6 +61,13 @@ variable "application_insights_connection_string" {
   sensitive   = true
 }
 
+variable "args" {
+  type        = list(string)
+  default     = []
+  description = "Arguments for the image entrypoint, passed on to `spillway render` (e.g. --watch --interval 60)."
+  nullable    = false
+}
+
 variable "cpu" {
   type        = number
   default     = 1

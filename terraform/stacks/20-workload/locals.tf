@@ -32,12 +32,15 @@ locals {
       AZURE_CLIENT_ID = data.azurerm_user_assigned_identity.gateway.client_id
     },
     var.telemetry_enabled ? { OTEL_COLLECTOR_ENDPOINT = "127.0.0.1:4318" } : {},
+    var.key_vault_watch_interval_seconds > 0 ? { KEY_VAULT_URI = trimsuffix(data.azurerm_key_vault.platform.vault_uri, "/") } : {},
     var.redis_enabled ? {
       SPILLWAY_REDIS_HOST = module.redis[0].host
       SPILLWAY_REDIS_PORT = tostring(module.redis[0].port)
     } : {},
     var.deploy_e2e ? { GATEWAY_E2E_TEST_MODE = "true" } : {},
   )
+
+  gateway_args = var.key_vault_watch_interval_seconds > 0 ? ["--watch", "--interval", tostring(var.key_vault_watch_interval_seconds)] : []
 
   generated_settings = merge(local.provisioned_settings, local.simulator_settings, local.platform_settings)
   gateway_env        = merge(var.app_settings, local.generated_settings)

@@ -66,6 +66,7 @@ module "gateway" {
   source = "../../modules/gateway-app"
 
   application_insights_connection_string = var.telemetry_enabled ? data.azurerm_application_insights.this.connection_string : null
+  args                                   = local.gateway_args
   container_app_environment_id           = azurerm_container_app_environment.this.id
   cpu                                    = var.gateway_cpu
   env                                    = local.gateway_env

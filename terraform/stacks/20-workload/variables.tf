@@ -105,6 +105,18 @@ variable "ingress_external" {
   nullable    = false
 }
 
+variable "key_vault_watch_interval_seconds" {
+  type        = number
+  default     = 0
+  description = "Above 0, the renderer also reads Key Vault (KEY_VAULT_URI) and re-reads it at this interval, so rotated keys apply without a new revision (DEPLOY_KEY_VAULT_WATCH_SECONDS). 0: secrets come only from Container Apps Key Vault references, read at revision start."
+  nullable    = false
+
+  validation {
+    condition     = var.key_vault_watch_interval_seconds == 0 || (var.key_vault_watch_interval_seconds >= 10 && var.key_vault_watch_interval_seconds <= 3600)
+    error_message = "key_vault_watch_interval_seconds must be 0 (off) or between 10 and 3600."
+  }
+}
+
 variable "max_replicas" {
   type        = number
   default     = 10
