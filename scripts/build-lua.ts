@@ -22,6 +22,9 @@ const pluginsDir = path.join(root, "plugins");
 /** Entry module → where APISIX requires it from. */
 export const BUNDLES: { entry: string; output: string }[] = [
   { entry: "azure-openai-auth/index.ts", output: "apisix/plugins/azure-openai-auth.lua" },
+  { entry: "spillway-failover/index.ts", output: "apisix/plugins/spillway-failover.lua" },
+  { entry: "azure-openai-dynamic/index.ts", output: "apisix/plugins/ai-providers/azure-openai-dynamic.lua" },
+  { entry: "hook/index.ts", output: "spillway/hook.lua" },
 ];
 
 function fail(message: string): never {

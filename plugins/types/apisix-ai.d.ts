@@ -11,7 +11,8 @@ declare interface AiHttpParams {
   host: string;
   port: number;
   path: string;
-  query: LuaTable<string, string | boolean>;
+  /** A table is encoded by the client; a string goes out as is (the client's own query bytes). */
+  query: LuaTable<string, string | boolean> | string;
   headers: LuaTable<string, string | string[]>;
   /** A string goes out verbatim (the client's own bytes); a table is JSON-encoded by the transport. */
   body: string | LuaTable<string, unknown> | undefined;
@@ -95,10 +96,11 @@ declare module "apisix.plugins.ai-providers.base" {
    * @customName new
    */
   function newProvider<T extends Partial<AiProvider>>(this: void, opts: T): T & AiProvider;
-  function build_body(this: AiProvider, body: LuaTable<string, unknown>, opts: AiExtraOpts): LuaMultiReturn<[LuaTable<string, unknown>, boolean]>;
-  function build_request(this: AiProvider, conf: AiProxyConf, body: AiHttpParams["body"], opts: AiExtraOpts): LuaMultiReturn<[AiHttpParams] | [undefined, string, number?]>;
-  function parse_response(this: AiProvider, ctx: ApisixCtx, res: AiHttpResponse, clientProto: AiProtocolModule, converter: unknown, conf: AiProxyConf): LuaMultiReturn<[unknown] | [undefined, string, number?]>;
-  function parse_streaming_response(this: AiProvider, ctx: ApisixCtx, res: AiHttpResponse, targetProto: AiProtocolModule, converter: unknown, conf: AiProxyConf): LuaMultiReturn<[number?, unknown?]>;
+  // Dot-called with the provider as explicit first argument: base.build_body(provider, ...) from an override.
+  function build_body(this: void, self: AiProvider, body: LuaTable<string, unknown>, opts: AiExtraOpts): LuaMultiReturn<[LuaTable<string, unknown>, boolean]>;
+  function build_request(this: void, self: AiProvider, conf: AiProxyConf, body: AiHttpParams["body"], opts: AiExtraOpts): LuaMultiReturn<[AiHttpParams] | [undefined, string, number?]>;
+  function parse_response(this: void, self: AiProvider, ctx: ApisixCtx, res: AiHttpResponse, clientProto: AiProtocolModule, converter: unknown, conf: AiProxyConf): LuaMultiReturn<[unknown] | [undefined, string, number?]>;
+  function parse_streaming_response(this: void, self: AiProvider, ctx: ApisixCtx, res: AiHttpResponse, targetProto: AiProtocolModule, converter: unknown, conf: AiProxyConf): LuaMultiReturn<[number?, unknown?]>;
 }
 
 /** @noResolution */
@@ -114,4 +116,11 @@ declare module "apisix.plugins.ai-transport.http" {
   function handle_error(this: void, err: string): number;
   function construct_forward_headers(this: void, extra: LuaTable<string, string> | undefined, clientHeaders: NgxHeaders | undefined): LuaTable<string, string | string[]>;
   function set_keepalive(this: void, res: AiHttpResponse, timeoutMs: number, pool: number): void;
+}
+
+/** @noResolution */
+declare module "apisix.plugins.ai-proxy-multi" {
+  /** Looked up per call by APISIX's plugin runner, so a wrapper installed at init() sees every request. */
+  let before_proxy: (this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx) => LuaMultiReturn<[number?, unknown?]>;
+  function access(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx): LuaMultiReturn<[number?, unknown?]>;
 }

@@ -1,0 +1,151 @@
+/**
+ * azure-openai-dynamic: an APISIX 3.18 ai-provider for Azure OpenAI (apisix-ai-contract.md §1). One instance
+ * per Azure resource serves every deployment and API: the client's path and query (`/openai/v1/*`,
+ * `/openai/deployments/{d}/*?api-version=`) are forwarded as sent, to the instance's endpoint host, with an
+ * optional deployment alias map (provider_conf.deployments).
+ *
+ * On top of base: the client's credentials and hop-by-hop headers never go upstream; the upstream's headers
+ * (x-ratelimit-*, x-ms-region, apim-request-id, ...) reach the client; a stream is held until its first content
+ * event so that an early failure can still fail over, and once a byte went to the client no other backend is
+ * ever called (§2.7).
+ */
+import * as base from "apisix.plugins.ai-providers.base";
+import * as core from "apisix.core";
+import { forwardRequestHeaders, gatewayHeaders, relayResponseHeaders } from "../lib/header-policy";
+import { upstreamRoute } from "../lib/upstream-route";
+import type { DeploymentAliases, Route } from "../lib/upstream-route";
+import { requestState } from "../spillway-failover/state";
+import type { RequestState } from "../spillway-failover/state";
+import { lowerHeaders } from "../spillway-failover/headers";
+import type { AttemptTarget } from "../spillway-failover/attempts";
+import type { HeaderTable } from "../lib/header-table";
+import { holdPreamble, streamBrokeAfterCommit } from "./stream";
+
+const find = string.find;
+const sub = string.sub;
+const lower = string.lower;
+
+/**
+ * The route resolved for the attempt being built. ai-proxy/base.lua resolves the capability path (which gets
+ * ctx), then calls build_body and build_request (which do not) with no I/O in between, so no other request can
+ * run on this worker between the write and the read: a module-level slot is safe.
+ */
+let pendingRoute: Route | undefined = undefined;
+/** The deployment the attempt is for (cooldown key); same lifetime as pendingRoute. */
+let pendingDeployment: string | undefined = undefined;
+
+/** The raw path and query the client sent (before nginx decoding: what is forwarded is what was sent). */
+function clientPathAndQuery(this: void, ctx: ApisixCtx): LuaMultiReturn<[string, string | undefined]> {
+  const raw = (ctx.var["request_uri"] as string | undefined) ?? (ctx.var["uri"] as string);
+  const [q] = find(raw, "?", 1, true);
+  if (q === undefined) return $multi(raw, undefined);
+  return $multi(sub(raw, 1, q - 1), sub(raw, q + 1));
+}
+
+function resolvePath(this: void, providerConf: LuaTable<string, unknown>, ctx: ApisixCtx): string | undefined {
+  const [path, query] = clientPathAndQuery(ctx);
+  const aliases = providerConf.get("deployments") as DeploymentAliases | undefined;
+  const model = ctx.var["request_llm_model"];
+  const bodyModel = typeof model === "string" ? model : undefined;
+  const route = upstreamRoute(path, query, aliases, bodyModel);
+  if (!route.ok) {
+    core.log.warn("azure-openai-dynamic: refusing path: ", route.reason);
+    pendingRoute = undefined;
+    return undefined;
+  }
+  pendingRoute = route;
+  pendingDeployment = route.deployment ?? bodyModel;
+  return route.path;
+}
+
+const CAPABILITY = { path: resolvePath };
+
+const provider = base.newProvider({
+  capabilities: {
+    "openai-chat": CAPABILITY,
+    "openai-responses": CAPABILITY,
+    "openai-embeddings": CAPABILITY,
+    // Declared so that every other JSON API (completions, images, ...) also resolves its path here.
+    passthrough: CAPABILITY,
+  } as unknown as LuaTable<string, AiCapability>,
+});
+
+provider.build_body = function (this: AiProvider, body, opts) {
+  const [shaped, changed] = base.build_body(this, body, opts);
+  const route = pendingRoute;
+  if (route !== undefined && route.model !== undefined) {
+    shaped.set("model", route.model);
+    return $multi(shaped, true);
+  }
+  return $multi(shaped, changed);
+};
+
+provider.build_request = function (this: AiProvider, conf, body, opts) {
+  const route = pendingRoute;
+  pendingRoute = undefined;
+  if (route === undefined) {
+    return $multi(undefined, "the request path cannot be forwarded to Azure OpenAI", 400);
+  }
+  const [params, err, code] = base.build_request(this, conf, body, opts);
+  if (params === undefined) return $multi(undefined, err as string, code);
+
+  // Client headers minus credentials, x-gw-*, hop-by-hop; then this backend's own auth.
+  const headers = forwardRequestHeaders((opts.client_headers ?? {}) as unknown as HeaderTable) as unknown as
+    LuaTable<string, string | string[]>;
+  const auth = opts.auth?.header;
+  if (auth !== undefined) {
+    for (const [name, value] of pairs(auth)) headers.set(lower(name), value);
+  }
+  headers.set("content-type", "application/json");
+  params.headers = headers;
+  params.path = route.path;
+  params.query = route.query ?? "";
+  if (opts.client_method !== undefined) params.method = opts.client_method;
+  // Read (and removed) by the transport wrapper: which backend and deployment this attempt is for.
+  (params as unknown as LuaTable<string, unknown>).set("spillway_attempt", {
+    backend: opts.name,
+    deployment: pendingDeployment,
+  } satisfies AttemptTarget);
+  return $multi(params);
+};
+
+/** Relays the backend's headers and says which backend answered; called before the first byte goes out. */
+function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpResponse, name: string | undefined): void {
+  const relayed = relayResponseHeaders(lowerHeaders(res.headers), true);
+  for (const [header, value] of pairs(relayed as unknown as LuaTable<string, string | string[]>)) {
+    if (header !== "content-type") core.response.set_header(header, value as string);
+  }
+  if (state !== undefined && name !== undefined) {
+    const gw = gatewayHeaders(name, state.called);
+    core.response.set_header("x-gw-backend", gw["x-gw-backend"], "x-gw-attempts", gw["x-gw-attempts"]);
+  }
+}
+
+provider.parse_response = function (this: AiProvider, ctx, res, clientProto, converter, conf) {
+  const state = requestState(ctx);
+  relayHeaders(state, res, ctx.picked_ai_instance_name);
+  const [parsed, err, status] = base.parse_response(this, ctx, res, clientProto, converter, conf);
+  if (err !== undefined) {
+    // base reads the whole body before printing any of it: nothing reached the client, fallback is still safe.
+    return $multi(undefined, err as string, status);
+  }
+  if (state !== undefined) state.committed = true;
+  return $multi(parsed);
+};
+
+provider.parse_streaming_response = function (this: AiProvider, ctx, res, targetProto, converter, conf) {
+  const state = requestState(ctx);
+  const [failCode] = holdPreamble(ctx, state, res);
+  if (failCode !== undefined) return $multi(failCode);
+
+  relayHeaders(state, res, ctx.picked_ai_instance_name);
+  if (state !== undefined) state.committed = true;
+  const [code] = base.parse_streaming_response(this, ctx, res, targetProto, converter, conf);
+  if (code !== undefined) {
+    // Bytes already went out: another backend must not be called (APISIX would re-send, §2.7).
+    streamBrokeAfterCommit(ctx, code);
+  }
+  return $multi();
+};
+
+export = provider;

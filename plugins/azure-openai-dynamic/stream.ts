@@ -1,0 +1,117 @@
+/**
+ * Streaming around base.parse_streaming_response (apisix-ai-contract.md §1.4, §2.7, §7 "streaming preamble
+ * holding"): hold Azure's preamble until the first content event, so that a stream that fails before it can
+ * still fail over; and end a stream that breaks after commit with a well-formed SSE error event instead of
+ * letting APISIX call another backend onto a started response.
+ */
+import * as core from "apisix.core";
+import { classifyStreamError, classifyTransportError } from "../lib/outcome";
+import type { OutcomeKind } from "../lib/outcome";
+import { feed, newGate, release } from "../lib/sse-gate";
+import type { StreamError } from "../lib/sse-gate";
+import { formatStreamError } from "../lib/stream-error";
+import { reviseLastAttempt } from "../spillway-failover/attempts";
+import type { RequestState } from "../spillway-failover/state";
+
+type BodyReader = NonNullable<AiHttpResponse["body_reader"]>;
+
+const ngxNow = ngx.now;
+
+/** The status that makes ai-proxy-multi fall back (http_429 / http_5xx) for a failure before commit. */
+function fallbackStatus(this: void, kind: OutcomeKind): number {
+  if (kind === "throttled") return 429;
+  if (kind === "timeout") return 504;
+  return 502;
+}
+
+function closeUpstream(this: void, res: AiHttpResponse): void {
+  if (res._httpc !== undefined) {
+    res._httpc.close();
+    res._httpc = undefined;
+  }
+}
+
+/** A reader that first hands out the held bytes, unchanged, then reads on from the upstream. */
+function replayReader(this: void, held: string, upstream: BodyReader): BodyReader {
+  let pending: string | undefined = held !== "" ? held : undefined;
+  return (size?: number) => {
+    if (pending !== undefined) {
+      const out = pending;
+      pending = undefined;
+      return $multi(out);
+    }
+    return upstream(size);
+  };
+}
+
+function failBeforeCommit(
+  this: void,
+  state: RequestState | undefined,
+  res: AiHttpResponse,
+  kind: OutcomeKind,
+  why: string,
+): LuaMultiReturn<[number]> {
+  core.log.warn("azure-openai-dynamic: stream failed before its first content (", why, "), failing over");
+  if (state !== undefined) reviseLastAttempt(state, kind, ngxNow() * 1000);
+  closeUpstream(res);
+  return $multi(fallbackStatus(kind));
+}
+
+/**
+ * Reads until the stream commits (first content event), fails, or ends. On commit res.body_reader is replaced
+ * so that base.parse_streaming_response sees the exact bytes, held ones first. Returns a status only when the
+ * attempt failed before anything reached the client.
+ */
+export function holdPreamble(
+  this: void,
+  ctx: ApisixCtx,
+  state: RequestState | undefined,
+  res: AiHttpResponse,
+): LuaMultiReturn<[number] | []> {
+  const upstream = res.body_reader;
+  if (upstream === undefined) return $multi();
+  const gate = newGate();
+  while (true) {
+    const [chunk, err] = upstream();
+    if (err !== undefined) return failBeforeCommit(state, res, classifyTransportError(err), err);
+    if (chunk === undefined) {
+      // Ended while still holding (e.g. an empty completion): what was held is the whole answer.
+      res.body_reader = replayReader(release(gate), upstream);
+      return $multi();
+    }
+    const [verdict, detail] = feed(gate, chunk);
+    if (verdict === "commit") {
+      res.body_reader = replayReader(detail as string, upstream);
+      return $multi();
+    }
+    if (verdict === "fail") {
+      const streamError = detail as StreamError;
+      const kind = classifyStreamError(streamError.code, streamError.type);
+      if (kind === "client_error") {
+        // The request's own fault: another backend would say the same, so relay it.
+        res.body_reader = replayReader(release(gate), upstream);
+        return $multi();
+      }
+      return failBeforeCommit(state, res, kind, `in-stream ${streamError.event} ${streamError.code ?? ""}`);
+    }
+  }
+}
+
+/**
+ * base.parse_streaming_response returned an error code after bytes went out (§2.7). End the stream with an
+ * error event in the client's protocol, unless the client itself went away.
+ */
+export function streamBrokeAfterCommit(this: void, ctx: ApisixCtx, code: number): void {
+  core.log.warn("azure-openai-dynamic: stream from ", ctx.picked_ai_instance_name, " broke after output was sent (",
+    code, "); ending it with an error event, no failover");
+  if (ctx.ai_stream_aborted !== undefined) return;
+  const protocol = ctx.ai_target_protocol === "openai-responses" ? "responses" : "chat";
+  const event = formatStreamError(
+    protocol,
+    "The upstream stream ended unexpectedly. The response is incomplete; retry the request.",
+    "server_error",
+    code === 504 ? "upstream_timeout" : "upstream_stream_broken",
+  );
+  ngx.print(event);
+  ngx.flush(true);
+}

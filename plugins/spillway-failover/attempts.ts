@@ -1,0 +1,67 @@
+/**
+ * Records what happened to each backend in this request and turns it into shared cooldown state.
+ * Called by the transport wrapper (every attempt) and the provider (a stream that failed before commit).
+ */
+import { decideCooldown } from "../lib/cooldown-policy";
+import type { HeaderTable } from "../lib/header-table";
+import type { OutcomeKind } from "../lib/outcome";
+import { cool, cooldownKey, errorCount, setErrorCount } from "./cooldown-store";
+import type { Cooling } from "./cooldown-store";
+import type { RequestState } from "./state";
+
+export interface AttemptTarget {
+  backend: string;
+  deployment?: string;
+}
+
+function applyCooldown(
+  this: void,
+  state: RequestState,
+  key: string,
+  kind: OutcomeKind,
+  headers: HeaderTable | undefined,
+  nowMs: number,
+): number | undefined {
+  const decision = decideCooldown(state.conf, kind, headers, nowMs, errorCount(key));
+  setErrorCount(key, decision.errors);
+  if (decision.cool_until_ms !== undefined) {
+    cool(key, decision.cool_until_ms, kind, nowMs);
+  }
+  return decision.cool_until_ms;
+}
+
+/** A backend answered (any status) or the transport failed (status undefined). */
+export function recordAttempt(
+  this: void,
+  state: RequestState,
+  target: AttemptTarget,
+  kind: OutcomeKind,
+  status: number | undefined,
+  headers: HeaderTable | undefined,
+  nowMs: number,
+): void {
+  const key = cooldownKey(target.backend, target.deployment);
+  const coolUntil = applyCooldown(state, key, kind, headers, nowMs);
+  state.called = state.called + 1;
+  state.current_key = key;
+  state.backend = target.backend;
+  state.upstream_headers = headers;
+  state.attempts.push({ backend: target.backend, kind, status, cool_until_ms: coolUntil });
+}
+
+/** A backend was not called because it is cooling. */
+export function recordSkip(this: void, state: RequestState, target: AttemptTarget, cooling: Cooling): void {
+  state.attempts.push({ backend: target.backend, kind: cooling.kind, cool_until_ms: cooling.until_ms, skipped: true });
+}
+
+/**
+ * The last attempt's 200 turned out to be a failure before anything reached the client (a stream that broke or
+ * carried an error event before its first content): re-classify it and cool the backend accordingly.
+ */
+export function reviseLastAttempt(this: void, state: RequestState, kind: OutcomeKind, nowMs: number): void {
+  const last = state.attempts[state.attempts.length - 1];
+  const key = state.current_key;
+  if (last === undefined || key === undefined) return;
+  last.kind = kind;
+  last.cool_until_ms = applyCooldown(state, key, kind, undefined, nowMs);
+}

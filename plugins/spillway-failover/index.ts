@@ -1,0 +1,40 @@
+/**
+ * spillway-failover: the companion plugin of the azure-openai-dynamic provider. Its access phase runs right
+ * after ai-proxy-multi (priority 1041) picked an instance and before before_proxy (apisix-ai-contract.md §7,
+ * hook type A): it opens the request's failover state. init() installs the two wrappers in patches.ts.
+ */
+import * as core from "apisix.core";
+import { available, SHARED_DICT } from "./cooldown-store";
+import { installPatches } from "./patches";
+import { PLUGIN_NAME, PRIORITY, schema as confSchema } from "./schema";
+import type { FailoverConf } from "./schema";
+import { newRequestState } from "./state";
+
+const requestHeader = core.request.header;
+
+export const version = 0.1;
+export const priority = PRIORITY;
+export const name = PLUGIN_NAME;
+export const schema = confSchema;
+
+export function check_schema(this: void, conf: unknown): LuaMultiReturn<[true] | [false, string]> {
+  return core.schema.check(confSchema, conf);
+}
+
+export function init(this: void): void {
+  if (!available()) {
+    core.log.warn("spillway-failover: lua_shared_dict '", SHARED_DICT, "' is missing; cooldowns are not shared ",
+      "and cooling backends are not skipped");
+  }
+  installPatches();
+}
+
+/** Inbound x-gw-* are ours to set; a client must not be able to fake them (they are also never forwarded). */
+const GATEWAY_HEADERS = ["x-gw-backend", "x-gw-attempts"];
+
+export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): void {
+  for (const header of GATEWAY_HEADERS) {
+    if (requestHeader(ctx, header) !== undefined) core.request.set_header(ctx, header, undefined);
+  }
+  ctx.spillway = newRequestState(conf) as unknown as LuaTable<string, unknown>;
+}

@@ -1,0 +1,159 @@
+/**
+ * The only monkey-patches in Spillway, installed once per worker by spillway-failover's init(). APISIX 3.18.0
+ * has no public hook for either job (apisix-ai-contract.md §7, hook type M); both patch module fields that
+ * APISIX looks up per call. Pinned to 3.18.0: the real-APISIX suite checks them, and they must be re-checked on
+ * every APISIX upgrade (or replaced by an upstream PR).
+ *
+ * 1. ai-transport/http.request: ai-proxy/base.lua discards every header of a 429/5xx except Content-Type and
+ *    never honours Retry-After (§1.3, §2.3). The wrapper sees each attempt's outcome and headers, records them
+ *    (cooldowns), and answers a synthetic 429 for a cooling backend without touching the network, which base.lua
+ *    treats like any 429, so ai-proxy-multi moves on to the next instance.
+ * 2. ai-proxy-multi.before_proxy: when every instance failed, 3.18 answers 502 with the last upstream body
+ *    (§2.3). The wrapper turns that into 429 + Retry-After when the backends are throttled (or waits, within
+ *    max_wait_ms), and into a JSON 502/503/504 otherwise.
+ */
+import * as core from "apisix.core";
+import * as aiProxyMultiModule from "apisix.plugins.ai-proxy-multi";
+import * as transportModule from "apisix.plugins.ai-transport.http";
+import type { ExhaustionAnswer } from "../lib/exhaustion";
+import { attemptTrail, decideExhaustion } from "../lib/exhaustion";
+import { exhaustionResponse } from "../lib/exhaustion-response";
+import { gatewayHeaders, relayResponseHeaders } from "../lib/header-policy";
+import { classifyOutcome } from "../lib/outcome";
+import { recordAttempt, recordSkip } from "./attempts";
+import type { AttemptTarget } from "./attempts";
+import { cooldownKey, cooling } from "./cooldown-store";
+import { lowerHeaders } from "./headers";
+import { requestState } from "./state";
+import type { RequestState } from "./state";
+
+type TransportRequest = (this: void, params: AiHttpParams, timeoutMs: number) =>
+  LuaMultiReturn<[AiHttpResponse] | [undefined, string, LuaTable<string, unknown>?]>;
+type BeforeProxy = (this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx) => LuaMultiReturn<[number?, unknown?]>;
+
+interface PluginModule {
+  before_proxy: BeforeProxy;
+  access: (this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx) => LuaMultiReturn<[number?, unknown?]>;
+}
+
+const ngxNow = ngx.now;
+const EMPTY_HEADERS = new LuaTable<string, string | string[]>();
+
+function nowMs(this: void): number {
+  return ngxNow() * 1000;
+}
+
+function currentCtx(this: void): ApisixCtx | undefined {
+  return ngx.ctx["api_ctx"] as ApisixCtx | undefined;
+}
+
+/** base.lua calls res:read_body() on a 429; a skipped backend has nothing to say. */
+function emptyBody(this: void): LuaMultiReturn<[string]> {
+  return $multi("");
+}
+
+function skippedResponse(this: void, params: AiHttpParams): AiHttpResponse {
+  const res: AiHttpResponse = { status: 429, headers: EMPTY_HEADERS, read_body: emptyBody };
+  // Fills $upstream_addr like a real attempt would; nothing was sent to it.
+  (res as unknown as LuaTable<string, unknown>).set("_upstream_addr", `${params.host}:${params.port}`);
+  return res;
+}
+
+let originalRequest: TransportRequest | undefined = undefined;
+
+function request(this: void, params: AiHttpParams, timeoutMs: number) {
+  const raw = params as unknown as LuaTable<string, unknown>;
+  const target = raw.get("spillway_attempt") as AttemptTarget | undefined;
+  const state = requestState(currentCtx());
+  if (target === undefined || state === undefined) return originalRequest!(params, timeoutMs);
+  raw.set("spillway_attempt", undefined);
+
+  const now = nowMs();
+  const cold = cooling(cooldownKey(target.backend, target.deployment), now);
+  if (cold !== undefined) {
+    recordSkip(state, target, cold);
+    return $multi(skippedResponse(params));
+  }
+
+  const [res, err, meta] = originalRequest!(params, timeoutMs);
+  if (res === undefined) {
+    recordAttempt(state, target, classifyOutcome(undefined, err as string), undefined, undefined, nowMs());
+    return $multi(undefined, err as string, meta);
+  }
+  const headers = lowerHeaders(res.headers);
+  recordAttempt(state, target, classifyOutcome(res.status, undefined), res.status, headers, nowMs());
+  return $multi(res);
+}
+
+/**
+ * Forget which instances this request already tried, so that ai-proxy-multi can pick again after a wait.
+ * These are 3.18.0's own ctx fields (balancer/roundrobin.lua, balancer/priority.lua, ai-proxy-multi.lua).
+ */
+function resetPick(this: void, ctx: ApisixCtx): void {
+  const raw = ctx as unknown as LuaTable<string, unknown>;
+  raw.set("balancer_tried_servers", undefined);
+  raw.set("balancer_tried_servers_count", 0);
+  raw.set("priority_balancer_picker_idx", undefined);
+  raw.set("balancer_server", undefined);
+  raw.set("ai_retries", undefined);
+}
+
+function answerExhaustion(this: void, state: RequestState, decision: ExhaustionAnswer) {
+  core.log.warn("spillway: no backend could answer: ", attemptTrail(state.attempts));
+  const [status, body, headers] = exhaustionResponse(decision);
+  if (state.upstream_headers !== undefined) {
+    const relayed = relayResponseHeaders(state.upstream_headers, true) as unknown as LuaTable<string, string>;
+    for (const [name, value] of pairs(relayed)) {
+      if (name !== "content-type" && name !== "retry-after" && name !== "retry-after-ms") {
+        core.response.set_header(name, value);
+      }
+    }
+  }
+  for (const [name, value] of pairs(headers as unknown as LuaTable<string, string>)) core.response.set_header(name, value);
+  core.response.set_header("content-type", "application/json");
+  const gw = gatewayHeaders(state.backend ?? "none", state.called);
+  core.response.set_header("x-gw-attempts", gw["x-gw-attempts"]);
+  return $multi(status, body);
+}
+
+let originalBeforeProxy: BeforeProxy | undefined = undefined;
+let aiProxyMulti: PluginModule | undefined = undefined;
+
+function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx) {
+  const state = requestState(ctx);
+  if (state === undefined) return originalBeforeProxy!(conf, ctx);
+  while (true) {
+    const [code, body] = originalBeforeProxy!(conf, ctx);
+    // Answered (code nil), or output already went out: nothing left to decide.
+    if (code === undefined || state.committed) return $multi(code, body);
+    const decision = decideExhaustion(state.attempts, {
+      now_ms: nowMs(),
+      default_retry_ms: state.conf.default_429_cooldown_ms,
+      max_wait_ms: state.conf.max_wait_ms,
+      waited_ms: state.waited_ms,
+    });
+    if (decision.action === "none") return $multi(code, body);
+    if (decision.action === "answer") return answerExhaustion(state, decision);
+
+    ngx.sleep(decision.wait_ms / 1000);
+    state.waited_ms = state.waited_ms + decision.wait_ms;
+    resetPick(ctx);
+    const [pickCode, pickBody] = aiProxyMulti!.access(conf, ctx);
+    if (pickCode !== undefined) return $multi(pickCode, pickBody);
+  }
+}
+
+/** Installs both wrappers once per worker (init() runs again on plugin reload; the guard keeps one layer). */
+export function installPatches(this: void): void {
+  const transport = transportModule as unknown as LuaTable<string, unknown>;
+  if (originalRequest === undefined) {
+    originalRequest = transport.get("request") as TransportRequest;
+    transport.set("request", request);
+  }
+  const multi = aiProxyMultiModule as unknown as PluginModule;
+  if (originalBeforeProxy === undefined) {
+    aiProxyMulti = multi;
+    originalBeforeProxy = multi.before_proxy;
+    multi.before_proxy = beforeProxy;
+  }
+}
