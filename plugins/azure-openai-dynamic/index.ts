@@ -127,7 +127,7 @@ provider.parse_response = function (this: AiProvider, ctx, res, clientProto, con
   const [parsed, err, status] = base.parse_response(this, ctx, res, clientProto, converter, conf);
   if (err !== undefined) {
     // base reads the whole body before printing any of it: nothing reached the client, fallback is still safe.
-    return $multi(undefined, err as string, status);
+    return $multi(undefined, err as string, status as number | undefined);
   }
   if (state !== undefined) state.committed = true;
   return $multi(parsed);
