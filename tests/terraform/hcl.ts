@@ -138,3 +138,51 @@ export const MODULE_META_ARGS = new Set(["source", "version", "count", "for_each
 export function moduleSourceDir(from: TfDir, call: Block): string {
   return path.resolve(from.dir, String(call.source));
 }
+
+/**
+ * Reference graph of one stack or module: resources, data sources, module calls and locals, with edges for every
+ * reference and depends_on. Terraform refuses a configuration with a cycle; this finds one without Terraform.
+ */
+export function dependencyGraph(d: TfDir): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  const edgesOf = (node: Json): Set<string> => {
+    const out = new Set<string>();
+    for (const e of expressions(node)) {
+      for (const m of e.matchAll(RESOURCE_REF)) out.add(`${m[1] ?? ""}${m[2]}.${m[3]}`);
+      for (const m of e.matchAll(/(?<![\w.])module\.([a-zA-Z_][\w-]*)/g)) out.add(`module.${m[1]}`);
+      for (const m of e.matchAll(/(?<![\w.])local\.([a-zA-Z_][\w-]*)/g)) out.add(`local.${m[1]}`);
+    }
+    return out;
+  };
+  for (const [id, block] of d.resources) graph.set(id, edgesOf(block));
+  for (const [name, block] of d.modules) graph.set(`module.${name}`, edgesOf(block));
+  for (const { json } of d.files) {
+    for (const list of (json.locals as Block[] | undefined) ?? []) for (const [name, value] of Object.entries(list)) graph.set(`local.${name}`, edgesOf(value));
+  }
+  return graph;
+}
+
+/** One cycle as a path of node names, or null. */
+export function findCycle(graph: Map<string, Set<string>>): string[] | null {
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (node: string): string[] | null => {
+    if (state.get(node) === "done") return null;
+    if (state.get(node) === "open") return [...stack.slice(stack.indexOf(node)), node];
+    state.set(node, "open");
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (next === node) continue; // a block naming itself (e.g. a dynamic iterator) is not a dependency
+      const cycle = visit(next);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(node, "done");
+    return null;
+  };
+  for (const node of graph.keys()) {
+    const cycle = visit(node);
+    if (cycle) return cycle;
+  }
+  return null;
+}

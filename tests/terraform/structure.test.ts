@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "@cdktf/hcl2json";
 import {
-  listFiles, listTfDirs, loadDir, MODULE_META_ARGS, moduleSourceDir, parseFile, references, terraformRoot, type TfDir,
+  dependencyGraph, findCycle, listFiles, listTfDirs, loadDir, MODULE_META_ARGS, moduleSourceDir, parseFile, references, terraformRoot,
+  type Block, type TfDir,
 } from "./hcl.ts";
 
 let dirs: TfDir[] = [];
@@ -111,6 +113,28 @@ describe("references", () => {
         expect(byPath.get(moduleSourceDir(d, call!))!.outputs.has(output), `${d.name}: module.${module}.${output}`).toBe(true);
       }
     }
+  });
+
+  it("no stack or module has a dependency cycle", () => {
+    for (const d of dirs) expect(findCycle(dependencyGraph(d)), d.name).toBeNull();
+  });
+
+  it("the cycle finder finds a cycle through locals, a module and depends_on", async () => {
+    const json = (await parse("cycle.tf", `locals {
+  url = module.app.url
+}
+resource "terraform_data" "check" {
+  input = local.url
+}
+module "app" {
+  source     = "./app"
+  depends_on = [terraform_data.check]
+}
+`)) as Block;
+    const d = { resources: new Map([["terraform_data.check", (json.resource as any).terraform_data.check[0]]]), modules: new Map([["app", (json.module as any).app[0]]]), files: [{ file: "cycle.tf", text: "", json }] } as unknown as TfDir;
+    const cycle = findCycle(dependencyGraph(d));
+    expect(cycle?.[0]).toBe(cycle?.at(-1));
+    expect(new Set(cycle)).toEqual(new Set(["local.url", "module.app", "terraform_data.check"]));
   });
 
   it("every output has a description", () => {

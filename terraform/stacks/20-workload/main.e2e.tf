@@ -15,6 +15,4 @@ module "simulator" {
   registry_server              = data.azurerm_container_registry.platform.login_server
   resource_group_name          = azurerm_resource_group.workload.name
   tags                         = local.tags
-
-  depends_on = [terraform_data.input_checks]
 }

@@ -10,6 +10,4 @@ module "redis" {
   password_secret_name         = var.redis_password_secret_name
   resource_group_name          = azurerm_resource_group.workload.name
   tags                         = local.tags
-
-  depends_on = [terraform_data.input_checks]
 }

@@ -8,7 +8,8 @@ module "naming" {
   workload_name   = var.workload_name
 }
 
-# Inputs that must agree with each other; failing here stops the plan before anything changes.
+# Inputs that must agree with each other; the gateway waits for these checks. (Simulators and Redis must not:
+# the checks read their host names, and depending on the checks would make a cycle.)
 resource "terraform_data" "input_checks" {
   input = var.environment
 
