@@ -1,13 +1,11 @@
 resource "azurerm_cognitive_account" "this" {
-  kind                  = var.kind
-  location              = var.location
-  name                  = var.name
-  resource_group_name   = var.resource_group_name
-  sku_name              = var.sku_name
-  custom_subdomain_name = var.name
-  local_auth_enabled    = var.local_auth_enabled
-  # The deployments are managed here, not in the portal's project view.
-  project_management_enabled    = false
+  kind                          = var.kind
+  location                      = var.location
+  name                          = var.name
+  resource_group_name           = var.resource_group_name
+  sku_name                      = var.sku_name
+  custom_subdomain_name         = var.name
+  local_auth_enabled            = var.local_auth_enabled
   public_network_access_enabled = !var.private_networking_enabled
   tags                          = var.tags
 
