@@ -170,8 +170,12 @@ export function parseEnvConfig(
     if (key in secrets) problems.push(`${key} is in both ${files.appsettings} and ${files.secrets}; keep it only in ${files.secrets}`);
     appSettings[key] = raw;
   }
-  for (const key of ["DEPLOY_SUBSCRIPTION_ID", "DEPLOY_LOCATION"]) {
-    if (!(key in parsed)) problems.push(`${files.appsettings}: ${key} is required (${KNOWN[key]!.help})`);
+  const required: Record<string, string> = {
+    DEPLOY_SUBSCRIPTION_ID: "add DEPLOY_SUBSCRIPTION_ID=<id from `az account show --query id -o tsv`> (see docs/deploy.md)",
+    DEPLOY_LOCATION: "add DEPLOY_LOCATION=<region>, e.g. swedencentral (see docs/deploy.md)",
+  };
+  for (const [key, fix] of Object.entries(required)) {
+    if (!(key in parsed)) problems.push(`${files.appsettings}: ${key} is required; ${fix}`);
   }
 
   const secretValues: Record<string, string> = {};

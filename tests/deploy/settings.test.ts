@@ -38,7 +38,7 @@ describe("env file convention", () => {
       expect.stringMatching(/^config\/appsettings\.dev\.env: unknown setting DEPLOY_REPLICAS; known: DEPLOY_SUBSCRIPTION_ID, /),
       "config/appsettings.dev.env: AZURE_OPENAI_KEY_0 looks like a secret; move it to config/secrets.dev.env so it goes to Key Vault",
       "GATEWAY_CLIENT_NAME_0 is in both config/appsettings.dev.env and config/secrets.dev.env; keep it only in config/secrets.dev.env",
-      "config/appsettings.dev.env: DEPLOY_SUBSCRIPTION_ID is required (subscription GUID (required))",
+      "config/appsettings.dev.env: DEPLOY_SUBSCRIPTION_ID is required; add DEPLOY_SUBSCRIPTION_ID=<id from `az account show --query id -o tsv`> (see docs/deploy.md)",
       "config/secrets.dev.env: DEPLOY_LOCATION is a deployment setting; put it in config/appsettings.dev.env",
       "config/appsettings.dev.env: DEPLOY_MAX_REPLICAS (2) must be >= DEPLOY_MIN_REPLICAS (5)",
     ]);
