@@ -1,11 +1,12 @@
 // TEST CODE. Every scenario suite on host (b): real APISIX 3.18.0 (Docker image or APISIX_HOME). Without either,
 // the suite is reported skipped with the reason in its title, never passed.
 import { describe, it } from "vitest";
+import { AI_PROXY_SUITES } from "../scenarios/ai-proxy.ts";
 import { AUTH_SUITES } from "../scenarios/auth.ts";
 import { apisixHostOrSkipReason } from "../scenarios/hosts/apisix.ts";
 import { runScenarioSuites } from "../scenarios/run.ts";
 
-const SUITES = [...AUTH_SUITES];
+const SUITES = [...AUTH_SUITES, ...AI_PROXY_SUITES];
 const found = await apisixHostOrSkipReason();
 
 if ("skip" in found) {

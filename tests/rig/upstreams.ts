@@ -11,11 +11,13 @@
  *   chat-ok    200 chat.completion with usage {prompt 11, completion 7, total 18}
  *   sse-drip   200 text/event-stream: `events` chat.completion.chunk events `intervalMs` apart, a usage chunk and
  *              `data: [DONE]`; each event written (and flushed) on its own
+ *   sse-break  like sse-drip, but destroys the connection after `events` events (no usage, no [DONE])
+ *   refused    nothing listens on its port (the port was bound once, then released): connects are refused
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type UpstreamBehaviour = "echo" | "fast-500" | "slow-500" | "fast-429" | "chat-ok" | "sse-drip";
+export type UpstreamBehaviour = "echo" | "fast-500" | "slow-500" | "fast-429" | "chat-ok" | "sse-drip" | "sse-break" | "refused";
 
 export interface ReceivedRequest {
   method: string;
@@ -46,6 +48,12 @@ export interface FakeUpstream {
   url: string;
   /** Every request received so far, oldest first. */
   requests: ReceivedRequest[];
+  /** Responses whose connection closed before the response was complete (e.g. the gateway gave up reading). */
+  closedEarly: () => number;
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  connections: () => number;
+  /** The body this upstream sent for each request, in the same order (complete once the response ended). */
+  responses: string[];
   close(): Promise<void>;
 }
 
@@ -77,7 +85,7 @@ function chunk(tag: string, i: number): string {
   })}\n\n`;
 }
 
-function sseDrip(res: ServerResponse, opts: UpstreamOptions, tag: string): void {
+function sseDrip(res: ServerResponse, opts: UpstreamOptions, tag: string, breakAfter?: number): void {
   const events = opts.events ?? 5;
   const interval = opts.intervalMs ?? 50;
   res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
@@ -94,6 +102,10 @@ function sseDrip(res: ServerResponse, opts: UpstreamOptions, tag: string): void 
       return;
     }
     clearInterval(timer);
+    if (breakAfter !== undefined) {
+      res.socket?.destroy();
+      return;
+    }
     const usage = { id: `chatcmpl-${tag}`, object: "chat.completion.chunk", choices: [], usage: FAKE_USAGE };
     res.write(`data: ${JSON.stringify(usage)}\n\n`);
     res.end("data: [DONE]\n\n");
@@ -130,13 +142,33 @@ function respond(behaviour: UpstreamBehaviour, opts: UpstreamOptions, req: Recei
     case "sse-drip":
       sseDrip(res, opts, tag);
       return;
+    case "sse-break":
+      sseDrip(res, opts, tag, opts.events ?? 2);
+      return;
+    case "refused":
+      res.socket?.destroy();
+      return;
   }
 }
 
 /** Starts one fake upstream on 127.0.0.1 with a kernel-chosen port. */
 export async function startUpstream(behaviour: UpstreamBehaviour, opts: UpstreamOptions = {}): Promise<FakeUpstream> {
   const requests: ReceivedRequest[] = [];
+  const responses: string[] = [];
+  let closedEarly = 0;
+  let connections = 0;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    res.once("close", () => {
+      if (!res.writableFinished) closedEarly++;
+    });
+    const index = responses.push("") - 1;
+    const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    const end = res.end.bind(res) as (chunk?: unknown, ...rest: unknown[]) => ServerResponse;
+    const record = (chunk: unknown) => {
+      if (typeof chunk === "string" || Buffer.isBuffer(chunk)) responses[index] += chunk.toString();
+    };
+    res.write = ((chunk: unknown, ...rest: unknown[]) => (record(chunk), write(chunk, ...rest))) as typeof res.write;
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => (record(chunk), end(chunk, ...rest))) as typeof res.end;
     const parts: Buffer[] = [];
     req.on("data", (d: Buffer) => parts.push(d));
     req.on("end", () => {
@@ -151,19 +183,28 @@ export async function startUpstream(behaviour: UpstreamBehaviour, opts: Upstream
     });
   });
   server.keepAliveTimeout = 5000;
+  server.on("connection", () => connections++);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  if (behaviour === "refused") {
+    // Keep the port number, stop listening: connects to it are refused from now on.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
   return {
     behaviour,
     port,
     hostPort: `127.0.0.1:${port}`,
     url: `http://127.0.0.1:${port}`,
     requests,
+    responses,
+    closedEarly: () => closedEarly,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { parseAccessLog, reportLogsOnFailure, severeLines, type Gateway, type GatewayOptions } from "../rig/gateway.ts";
+import { repoRoot } from "../helpers/lua.ts";
 import { startUpstream, type FakeUpstream } from "../rig/upstreams.ts";
 import type { HeaderExpectation, ScenarioCase, ScenarioHostName, ScenarioSuite } from "./types.ts";
 
@@ -92,6 +93,20 @@ async function send(gw: Gateway, c: ScenarioCase): Promise<Sent> {
   return { status: res.status, headers: res.headers, body: text, clientBody: body, eventTimes, eventChunks };
 }
 
+function checkResponse(sent: Sent, c: ScenarioCase, ups: Record<string, FakeUpstream>): void {
+  const e = c.expect;
+  expect(sent.status, `status (body: ${sent.body.slice(0, 300)})`).toBe(e.status);
+  if (e.headers) checkHeaders((n) => sent.headers.get(n), e.headers, "response");
+  if (e.json !== undefined) expect(JSON.parse(sent.body)).toMatchObject(e.json as object);
+  for (const s of e.bodyIncludes ?? []) expect(sent.body).toContain(s);
+  for (const s of e.bodyExcludes ?? []) expect(sent.body).not.toContain(s);
+  if (e.bodyEquals !== undefined) expect(sent.body).toBe(e.bodyEquals);
+  if (e.bodyEqualsUpstream !== undefined) {
+    const up = ups[e.bodyEqualsUpstream]!;
+    expect(sent.body, `client body vs what '${e.bodyEqualsUpstream}' sent`).toBe(up.responses[up.responses.length - 1]);
+  }
+}
+
 async function newAccessEntry(gw: Gateway, before: number) {
   const deadline = Date.now() + ACCESS_LOG_WAIT_MS;
   for (;;) {
@@ -107,13 +122,12 @@ async function runCase(gw: Gateway, ups: Record<string, FakeUpstream>, c: Scenar
   const accessBefore = parseAccessLog(gw.accessLog()).length;
   const callsBefore = Object.fromEntries(Object.entries(ups).map(([n, u]) => [n, u.requests.length]));
 
-  const sent = await send(gw, c);
-  const e = c.expect;
-  expect(sent.status, `status (body: ${sent.body.slice(0, 300)})`).toBe(e.status);
-  if (e.headers) checkHeaders((n) => sent.headers.get(n), e.headers, "response");
-  if (e.json !== undefined) expect(JSON.parse(sent.body)).toMatchObject(e.json as object);
-  for (const s of e.bodyIncludes ?? []) expect(sent.body).toContain(s);
-  if (e.bodyEquals !== undefined) expect(sent.body).toBe(e.bodyEquals);
+  let sent: Sent | undefined;
+  for (let i = 0; i < (c.repeat ?? 1); i++) {
+    sent = await send(gw, c);
+    checkResponse(sent, c, ups);
+  }
+  if (!sent) throw new Error(`case '${c.name}': repeat must be at least 1`);
 
   if (c.upstreamCalls) {
     for (const [name, n] of Object.entries(c.upstreamCalls)) {
@@ -172,7 +186,8 @@ export function runScenarioSuites(host: ScenarioHost, suites: ScenarioSuite[]): 
           configYaml = path.join(dir, "config.yaml");
           writeFileSync(configYaml, stringify(substitute(suite.configYaml, ups)));
         }
-        gw = await host.start({ apisixYaml, configYaml, env: suite.env });
+        const luaPaths = suite.luaPaths?.map((p) => path.join(repoRoot, p));
+        gw = await host.start({ apisixYaml, configYaml, env: suite.env, luaPaths });
       });
 
       afterAll(async () => {

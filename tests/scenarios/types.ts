@@ -27,8 +27,12 @@ export interface ExpectedResponse {
   json?: unknown;
   /** The body must contain each of these. */
   bodyIncludes?: string[];
+  /** The body must not contain any of these. */
+  bodyExcludes?: string[];
   /** The body must be exactly this. */
   bodyEquals?: string;
+  /** The body must be byte-for-byte what this declared upstream sent (pass-through, house style §22). */
+  bodyEqualsUpstream?: string;
 }
 
 export interface ExpectedForwarded {
@@ -57,6 +61,8 @@ export interface ScenarioCase {
   /** The behaviour, used as the test title ("falls back on 429 within budget"). */
   name: string;
   request: ScenarioRequest;
+  /** Send the request this many times, one after another (default 1); every response must match `expect`. */
+  repeat?: number;
   expect: ExpectedResponse;
   forwarded?: ExpectedForwarded;
   /** How many requests each declared upstream received during this case. */
@@ -86,6 +92,8 @@ export interface ScenarioSuite {
   /** config.yaml content, when the suite needs one (plugins list, plugin_attr, lua_module_hook). */
   configYaml?: Record<string, unknown>;
   env?: Record<string, string>;
+  /** Extra Lua roots (relative to the repo root) searched before build/lua, e.g. hook fixtures. */
+  luaPaths?: string[];
   /** Error lines the configuration itself must produce when the gateway starts (e.g. an invalid consumer). */
   startupErrors?: RegExp[];
   cases: ScenarioCase[];

@@ -138,7 +138,7 @@ local function stable(value, out)
         if value == math.floor(value) and value > -1e15 and value < 1e15 then
             out[#out + 1] = format("%d", value)
         else
-            out[#out + 1] = format("%.17g", value)
+            out[#out + 1] = format("%.14g", value)
         end
     elseif t == "string" then
         out[#out + 1] = json_encode(value)

@@ -5,6 +5,10 @@
 --   X-Probe-Conf     its conf, JSON-encoded after schema defaults were injected
 --   X-Probe-Ctx      conf_type#conf_id (the plugin_ctx cache key) in access
 -- conf.exit_in = "rewrite" | "access" makes that phase return conf.code with a JSON body.
+-- conf.body_prefix: lua_body_filter (called by AI responses through plugin.lua_response_filter) prefixes every
+-- non-empty chunk with it.
+-- log phase: a warn line "standin-probe log: aborted=<ctx.ai_stream_aborted> picked=<instance> done=<llm_request_done>
+-- chunks=<lua_body_filter calls>".
 local core = require("apisix.core")
 
 local schema = {
@@ -14,6 +18,7 @@ local schema = {
         flag = {type = "boolean", default = false},
         exit_in = {type = "string", enum = {"rewrite", "access"}},
         code = {type = "integer", minimum = 200, maximum = 599, default = 418},
+        body_prefix = {type = "string"},
     },
     additionalProperties = false,
 }
@@ -61,6 +66,21 @@ function _M.header_filter(conf, ctx)
     if ctx.probe_ctx then
         core.response.set_header("X-Probe-Ctx", ctx.probe_ctx)
     end
+end
+
+
+function _M.lua_body_filter(conf, ctx, _, body)
+    ctx.probe_chunks = (ctx.probe_chunks or 0) + 1
+    if conf.body_prefix and body ~= "" then
+        return nil, conf.body_prefix .. body
+    end
+end
+
+
+function _M.log(_, ctx)
+    core.log.warn("standin-probe log: aborted=", ctx.ai_stream_aborted or "-", " picked=",
+        ctx.picked_ai_instance_name or "-", " done=", tostring(ctx.var.llm_request_done), " chunks=",
+        ctx.probe_chunks or 0)
 end
 
 
