@@ -9,7 +9,7 @@
  * that reason, never passed.
  */
 import { execFile } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -132,8 +132,9 @@ async function startDocker(opts: GatewayOptions): Promise<Gateway> {
     ])
     .withLogConsumer((stream) => {
       stream.on("data", (d: Buffer | string) => {
-        output += d.toString();
-        writeFileSync(logPath, output);
+        const text = d.toString();
+        output += text;
+        appendFileSync(logPath, text);
       });
     })
     .withStartupTimeout(START_TIMEOUT_MS)
