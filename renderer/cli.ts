@@ -54,7 +54,7 @@ export async function renderOnce(opts: RenderOptions): Promise<RenderResult> {
   return { rendered: renderConfig(loaded.settings, loaded.secrets), loaded, gathered };
 }
 
-function intervalMs(raw: string | undefined): number {
+export function intervalMs(raw: string | undefined): number {
   const seconds = raw === undefined ? 30 : Number(raw);
   if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) throw new UsageError("--interval must be a number of seconds from 1 to 3600");
   return Math.round(seconds * 1000);

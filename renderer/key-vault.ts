@@ -60,9 +60,14 @@ function describe(err: unknown, vaultUrl: string): Error {
   return new EnvironmentError(`cannot read Key Vault ${vaultUrl}: ${e.message ?? String(err)}`);
 }
 
+/** A user-assigned managed identity when its client id is given, else the default chain. Constructing makes no call. */
+export function credentialFor(clientId: string | undefined): TokenCredential {
+  return clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential();
+}
+
 export const readKeyVault: KeyVaultReader = async (opts) => {
   checkVaultUrl(opts.vaultUrl);
-  const credential = opts.credential ?? (opts.clientId ? new ManagedIdentityCredential({ clientId: opts.clientId }) : new DefaultAzureCredential());
+  const credential = opts.credential ?? credentialFor(opts.clientId);
   const client = new SecretClient(opts.vaultUrl, credential, opts.clientOptions);
   const values: Record<string, string> = {};
   let skipped = 0;

@@ -4,29 +4,58 @@
  */
 import path from "node:path";
 import type { Command } from "commander";
-import { renderOnce, type RenderOptions } from "../../renderer/cli.ts";
+import { intervalMs, renderOnce, type RenderOptions } from "../../renderer/cli.ts";
 import { processEnv } from "../../renderer/settings.ts";
 import { watchLoop } from "../../renderer/watch.ts";
 import { FILES, writeAtomic } from "../../renderer/write.ts";
 import { repoRoot } from "../lib/pins.ts";
 import { runDemo, type DemoOptions } from "./demo.ts";
-import { buildLua, chooseGateway, launch, luaPathFor } from "./gateway.ts";
+import { buildLua, chooseGateway, launch, luaPathFor, type Choice } from "./gateway.ts";
 
-export interface StartOptions extends Pick<RenderOptions, "envFile" | "env" | "configDir" | "watch" | "interval"> {
+export interface StartOptions extends Pick<RenderOptions, "envFile" | "env" | "configDir" | "watch" | "interval" | "processEnv"> {
   build?: boolean;
+  /** Programmatic stop (tests); the CLI stops on SIGINT/SIGTERM. */
+  signal?: AbortSignal;
 }
 
 const log = (line: string): void => void process.stderr.write(`spillway start: ${line}\n`);
 
 export async function runStart(opts: StartOptions): Promise<void> {
-  const choice = chooseGateway(processEnv(), false);
+  const choice = chooseGateway(opts.processEnv ?? processEnv(), false);
   log(`gateway: ${choice.kind === "docker" ? "APISIX in Docker" : `local APISIX (${choice.why})`}`);
-  const renderOpts: RenderOptions = { ...opts, overrides: { SPILLWAY_LUA_PATH: luaPathFor(choice.kind) } };
+  const { signal } = opts;
+  // Listen from the start: a stop requested while the gateway is still coming up must not be lost.
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  if (signal) {
+    if (signal.aborted) controller.abort();
+    signal.addEventListener("abort", onSignal);
+  } else {
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  }
+  const stopped = new Promise<void>((resolve) => {
+    if (controller.signal.aborted) resolve();
+    controller.signal.addEventListener("abort", () => resolve());
+  });
+  try {
+    await serve(opts, choice, controller, stopped);
+  } finally {
+    signal?.removeEventListener("abort", onSignal);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+async function serve(opts: StartOptions, choice: Choice, controller: AbortController, stopped: Promise<void>): Promise<void> {
+  const { build, signal: _ignored, ...sources } = opts;
+  const every = opts.watch ? intervalMs(opts.interval) : 0;
+  const renderOpts: RenderOptions = { ...sources, overrides: { SPILLWAY_LUA_PATH: luaPathFor(choice.kind) } };
   // Render first: a bad configuration fails here, with every problem listed, before anything is built or started.
   const { rendered, loaded, gathered } = await renderOnce(renderOpts);
   for (const note of gathered.notes) log(note);
   for (const warning of loaded.warnings) log(`warning: ${warning}`);
-  if (opts.build !== false) await buildLua();
+  if (build !== false) await buildLua();
 
   const workDir = path.join(repoRoot, "build", "start");
   const gateway = await launch({ choice, rendered, settings: loaded.settings, workDir });
@@ -35,15 +64,10 @@ export async function runStart(opts: StartOptions): Promise<void> {
   log(`API ${gateway.url}/openai/v1/…  health ${gateway.url}/healthz  metrics :${rt.metricsPort}/apisix/prometheus/metrics  ready :${rt.statusPort}/status/ready`);
   log("Ctrl-C stops the gateway");
 
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  const stopped = new Promise<void>((resolve) => controller.signal.addEventListener("abort", () => resolve()));
   const apisixFile = choice.kind === "docker" ? path.join(workDir, "conf", FILES.apisix) : path.join(choice.apisixHome!, "conf", FILES.apisix);
   const watching = opts.watch
     ? watchLoop({
-        intervalMs: Math.round(Number(opts.interval ?? "30") * 1000),
+        intervalMs: every,
         load: async () => (await renderOnce(renderOpts)).rendered,
         writeApisix: (r) => writeAtomic(apisixFile, r.apisixYaml, 0o600),
         log: (line) => log(`watch: ${line}`),
@@ -56,8 +80,6 @@ export async function runStart(opts: StartOptions): Promise<void> {
   log("stopping…");
   await gateway.stop();
   await watching;
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

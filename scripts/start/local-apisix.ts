@@ -21,8 +21,9 @@ export function checkApisixHome(home: string): void {
   }
 }
 
-function findOpenresty(): string {
-  for (const candidate of ["/usr/local/openresty/bin/openresty", "/usr/local/openresty/nginx/sbin/nginx"]) {
+/** OpenResty sits next to APISIX in the packaged layout (/usr/local/apisix → /usr/local/openresty). */
+function findOpenresty(home: string): string {
+  for (const candidate of [path.join(home, "..", "openresty", "bin", "openresty"), "/usr/local/openresty/bin/openresty"]) {
     if (existsSync(candidate)) return candidate;
   }
   const which = spawnSync("sh", ["-c", "command -v openresty"], { encoding: "utf8" });
@@ -51,7 +52,7 @@ export function runLocalApisix(home: string): LocalGateway {
     throw new EnvironmentError(`\`${home}/bin/apisix init\` failed:\n${(init.stderr || init.stdout || String(init.error)).trim()}`);
   }
   // Own process group: Ctrl-C reaches only us, and stop() sends the graceful SIGQUIT.
-  const child = spawn(findOpenresty(), ["-p", home, "-g", "daemon off;"], { cwd: home, stdio: ["ignore", "inherit", "inherit"], detached: true });
+  const child = spawn(findOpenresty(home), ["-p", home, "-g", "daemon off;"], { cwd: home, stdio: ["ignore", "inherit", "inherit"], detached: true });
   const exited = new Promise<number | null>((resolve) => {
     child.on("exit", (code) => resolve(code));
     child.on("error", () => resolve(null));
