@@ -9,7 +9,7 @@
  * Fails on any TypeScript or TSTL diagnostic and when emitted Lua reads a global that OpenResty does not have
  * (JSON, Date, console, setTimeout, ffi, ...) or writes any global.
  */
-import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -32,8 +32,11 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+let stagingDir: string | undefined;
+
 function report(diagnostics: readonly ts.Diagnostic[]): void {
   if (diagnostics.length === 0) return;
+  if (stagingDir !== undefined) rmSync(stagingDir, { recursive: true, force: true });
   const host: ts.FormatDiagnosticsHost = {
     getCanonicalFileName: (f) => f,
     getCurrentDirectory: () => root,
@@ -55,10 +58,13 @@ function main(): void {
   if (parsed.errors.length > 0) report(parsed.errors);
   const declarations = parsed.fileNames.filter((f) => f.endsWith(".d.ts"));
 
-  const outLua = path.join(root, "build/lua");
-  const outTest = path.join(root, "build/lua-test");
-  rmSync(outLua, { recursive: true, force: true });
-  rmSync(outTest, { recursive: true, force: true });
+  // Build into a staging folder and swap it in at the end, so that a test run (or a gateway) reading build/
+  // during a rebuild never sees a half-written tree.
+  const staging = path.join(root, `build/.staging-${process.pid}`);
+  const outLua = path.join(staging, "lua");
+  const outTest = path.join(staging, "lua-test");
+  rmSync(staging, { recursive: true, force: true });
+  stagingDir = staging;
   mkdirSync(outLua, { recursive: true });
 
   // Every module, unbundled, for the unit tests.
@@ -77,8 +83,18 @@ function main(): void {
   }
 
   const problems = checkGlobals([...luaFiles(outLua), ...luaFiles(outTest)], root);
-  if (problems.length > 0) fail(`emitted Lua touches globals OpenResty does not provide:\n  ${problems.join("\n  ")}`);
+  if (problems.length > 0) {
+    rmSync(staging, { recursive: true, force: true });
+    fail(`emitted Lua touches globals OpenResty does not provide:\n  ${problems.join("\n  ")}`);
+  }
   const count = luaFiles(outLua).length;
+  for (const name of ["lua", "lua-test"]) {
+    const target = path.join(root, "build", name);
+    const old = path.join(staging, `${name}.old`);
+    if (existsSync(target)) renameSync(target, old);
+    renameSync(path.join(staging, name), target);
+  }
+  rmSync(staging, { recursive: true, force: true });
   process.stdout.write(`build-lua: ${count} bundle(s) in build/lua, globals ok, ${Date.now() - started} ms\n`);
 }
 
