@@ -104,5 +104,7 @@ export function register(program: Command): void {
     .option("--concurrency <n>", "requests in flight at once", "3")
     .option("--no-build", "skip the Lua build (build/lua must be current)")
     .addHelpText("after", "\nUses Docker if an engine answers, else APISIX_HOME, else the nginx test stand-in (labelled as such).")
-    .action(async (opts: DemoOptions) => runDemo(opts));
+    .action(async (opts: DemoOptions) => {
+      await runDemo(opts);
+    });
 }

@@ -14,13 +14,16 @@ import { processEnv } from "../../renderer/settings.ts";
 import { UsageError } from "../lib/errors.ts";
 import type { SimulatorHandle } from "../simulator/index.ts";
 import { freePort } from "./ports.ts";
-import { buildLua, chooseGateway, launch, luaPathFor, STANDIN_BANNER, type Launched } from "./gateway.ts";
-import { printReport, type Outcome } from "./demo-report.ts";
+import { buildLua, chooseGateway, launch, luaPathFor, STANDIN_BANNER, type Choice, type GatewayKind, type Launched } from "./gateway.ts";
+import { printReport, type Outcome, type ReportInput } from "./demo-report.ts";
 
 export interface DemoOptions {
   requests?: string;
   concurrency?: string;
   build?: boolean;
+  /** Programmatic only (tests): where lines go, and the gateway to use instead of the launch order. */
+  say?: (line: string) => void;
+  gateway?: GatewayKind;
 }
 
 const DEPLOYMENT = "gpt-4o-mini";
@@ -76,11 +79,11 @@ async function burst(client: OpenAI, total: number, concurrency: number): Promis
   return outcomes;
 }
 
-export async function runDemo(opts: DemoOptions): Promise<void> {
+export async function runDemo(opts: DemoOptions): Promise<ReportInput> {
   const total = positive(opts.requests, 30, "--requests", 1000);
   const concurrency = positive(opts.concurrency, 3, "--concurrency", 64);
-  const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  const choice = chooseGateway(processEnv(), true);
+  const say = opts.say ?? ((line: string): void => void process.stdout.write(`${line}\n`));
+  const choice: Choice = opts.gateway ? { kind: opts.gateway, why: "chosen by the caller" } : chooseGateway(processEnv(), true);
   if (choice.kind === "standin") say(`\n${STANDIN_BANNER}\n(${choice.why})\n`);
   else say(`gateway: ${choice.why}`);
   if (opts.build !== false) await buildLua();
@@ -114,21 +117,23 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     });
     // Only the demo's own settings: the operator's AZURE_OPENAI_* must not leak into a demo.
     const { rendered, loaded } = await renderOnce({ processEnv: env });
-    gateway = await launch({ choice, rendered, settings: loaded.settings, workDir, hostNetwork: true });
+    gateway = await launch({ choice, rendered, settings: loaded.settings, workDir, hostNetwork: true, say });
     say(`gateway up: ${gateway.label} at ${gateway.url}`);
     say(`sending ${total} requests (${concurrency} at a time): chat and streamed chat, openai SDK, retries off\n`);
     const client = new OpenAI({ baseURL: `${gateway.url}/openai/v1`, apiKey: clientKey, maxRetries: 0, timeout: 30_000 });
     const started = Date.now();
     const outcomes = await burst(client, total, concurrency);
-    printReport(say, {
+    const report: ReportInput = {
       label: gateway.label,
       outcomes,
       elapsedMs: Date.now() - started,
       backends: DEMO_BACKENDS.map((b, i) => ({ ...b, stats: sims[i]!.stats() })),
-    });
+    };
+    printReport(say, report);
     const problems = outcomes.every((x) => x.status < 200 || x.status >= 300) ? gateway.problems?.() ?? [] : [];
     if (problems.length > 0) say(["", "gateway error log:", ...problems.map((l) => `  ${l}`)].join("\n"));
     if (choice.kind === "standin") say(`\n${STANDIN_BANNER}`);
+    return report;
   } finally {
     await gateway?.stop();
     await sim.stopSimulators(sims);

@@ -9,11 +9,12 @@ import path from "node:path";
 import { sharedDicts } from "../../renderer/config-yaml.ts";
 import type { Rendered } from "../../renderer/render.ts";
 import type { Settings } from "../../renderer/settings.ts";
-import { writeRendered } from "../../renderer/write.ts";
+import { FILES, writeRendered } from "../../renderer/write.ts";
 import { EnvironmentError } from "../lib/errors.ts";
 import { pins, repoRoot } from "../lib/pins.ts";
 import { buildImage, dockerEngine, runGateway } from "./docker.ts";
 import { checkApisixHome, installConfig, runLocalApisix } from "./local-apisix.ts";
+import { adaptForStandin } from "./standin.ts";
 
 export type GatewayKind = "docker" | "apisix-home" | "standin";
 
@@ -109,6 +110,7 @@ export interface LaunchOptions {
   workDir: string;
   /** Docker: share the host network (the demo's simulators listen on the host loopback). */
   hostNetwork?: boolean;
+  say?: (line: string) => void;
 }
 
 export async function launch(opts: LaunchOptions): Promise<Launched> {
@@ -140,8 +142,11 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   }
   const rig = await loadStandin();
   const standinDir = path.join(opts.workDir, "standin");
-  writeRendered(standinDir, rendered, "apisix");
-  const gw = await rig.startGateway({ apisixYaml: path.join(standinDir, "apisix.yaml"), sharedDicts: sharedDicts(settings) }).catch((err: unknown) => {
+  const adapted = adaptForStandin(rendered);
+  for (const what of adapted.leftOut) (opts.say ?? ((l: string) => void process.stdout.write(`${l}\n`)))(`stand-in: left out ${what} — not modelled by the stand-in`);
+  writeRendered(standinDir, adapted.rendered);
+  const files = { apisixYaml: path.join(standinDir, FILES.apisix), configYaml: path.join(standinDir, FILES.config) };
+  const gw = await rig.startGateway({ ...files, sharedDicts: sharedDicts(settings) }).catch((err: unknown) => {
     throw new EnvironmentError(`the test stand-in did not start (needs nginx + libnginx-mod-http-lua: scripts/setup.sh installs them): ${(err as Error).message}`);
   });
   return {
