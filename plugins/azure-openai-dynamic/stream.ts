@@ -104,7 +104,8 @@ export function holdPreamble(
 export function streamBrokeAfterCommit(this: void, ctx: ApisixCtx, code: number): void {
   core.log.warn("azure-openai-dynamic: stream from ", ctx.picked_ai_instance_name, " broke after output was sent (",
     code, "); ending it with an error event, no failover");
-  if (ctx.ai_stream_aborted !== undefined) return;
+  // base sets "read_error" or a cap name too; only a client that went away cannot be told anything.
+  if (ctx.ai_stream_aborted === "client_disconnect") return;
   const protocol = ctx.ai_target_protocol === "openai-responses" ? "responses" : "chat";
   const event = formatStreamError(
     protocol,

@@ -3,10 +3,11 @@
 import { describe, it } from "vitest";
 import { AI_PROXY_SUITES } from "../scenarios/ai-proxy.ts";
 import { AUTH_SUITES } from "../scenarios/auth.ts";
+import { PROVIDER_SUITES } from "../scenarios/provider.ts";
 import { apisixHostOrSkipReason } from "../scenarios/hosts/apisix.ts";
 import { runScenarioSuites } from "../scenarios/run.ts";
 
-const SUITES = [...AUTH_SUITES, ...AI_PROXY_SUITES];
+const SUITES = [...AUTH_SUITES, ...AI_PROXY_SUITES, ...PROVIDER_SUITES];
 const found = await apisixHostOrSkipReason();
 
 if ("skip" in found) {

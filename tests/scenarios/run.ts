@@ -11,7 +11,8 @@ import { stringify } from "yaml";
 import { parseAccessLog, reportLogsOnFailure, severeLines, type Gateway, type GatewayOptions } from "../rig/gateway.ts";
 import { repoRoot } from "../helpers/lua.ts";
 import { startUpstream, type FakeUpstream } from "../rig/upstreams.ts";
-import type { HeaderExpectation, ScenarioCase, ScenarioHostName, ScenarioSuite } from "./types.ts";
+import { startSimulator, type SimulatorHandle } from "../../scripts/simulator/index.ts";
+import type { DeclaredUpstream, HeaderExpectation, ScenarioCase, ScenarioHostName, ScenarioSuite } from "./types.ts";
 
 export interface ScenarioHost {
   name: ScenarioHostName;
@@ -23,6 +24,50 @@ export interface ScenarioHost {
 }
 
 const ACCESS_LOG_WAIT_MS = 3000;
+
+/**
+ * A simulator seen through the FakeUpstream interface: `requests` is what it received (method, path + query,
+ * headers as it logged them, raw JSON body). Its handle stays reachable for faults and resets.
+ */
+async function startSimulatedUpstream(name: string, decl: Extract<DeclaredUpstream, { behaviour: "simulator" }>) {
+  const sim = await startSimulator({
+    name,
+    apiKey: decl.apiKey,
+    deployments: decl.deployments,
+    latency: decl.latency,
+    region: decl.region,
+    requestLogSize: 100_000,
+  });
+  const upstream: FakeUpstream & { simulator: SimulatorHandle } = {
+    behaviour: "echo",
+    simulator: sim,
+    port: sim.port,
+    hostPort: `127.0.0.1:${sim.port}`,
+    url: sim.url,
+    get requests() {
+      return sim.requests().map((r) => {
+        const query = new URLSearchParams(r.query).toString();
+        return {
+          method: r.method,
+          path: query ? `${r.path}?${query}` : r.path,
+          headers: r.headers,
+          body: typeof r.body === "string" ? r.body : JSON.stringify(r.body),
+        };
+      });
+    },
+    responses: [],
+    closedEarly: () => 0,
+    connections: () => 0,
+    close: () => sim.stop(),
+  };
+  return upstream;
+}
+
+function simulatorOf(ups: Record<string, FakeUpstream>, name: string): SimulatorHandle {
+  const sim = (ups[name] as { simulator?: SimulatorHandle } | undefined)?.simulator;
+  if (!sim) throw new Error(`scenario names '${name}' as a simulator, but it is not declared as one`);
+  return sim;
+}
 
 /** Replaces {{upstream.<name>.hostPort|url}} in every string of a document. */
 export function substitute(doc: unknown, upstreams: Record<string, FakeUpstream>): unknown {
@@ -118,6 +163,13 @@ async function newAccessEntry(gw: Gateway, before: number) {
 }
 
 async function runCase(gw: Gateway, ups: Record<string, FakeUpstream>, c: ScenarioCase, host: ScenarioHost): Promise<void> {
+  for (const name of c.resetSimulators ?? []) simulatorOf(ups, name).reset();
+  for (const [name, faults] of Object.entries(c.faults ?? {})) {
+    const sim = simulatorOf(ups, name);
+    if (faults.length === 0) sim.clearFaults();
+    else sim.setFaults(faults);
+  }
+  if (c.waitMs) await new Promise((r) => setTimeout(r, c.waitMs));
   const logStart = gw.errorLog().length;
   const accessBefore = parseAccessLog(gw.accessLog()).length;
   const callsBefore = Object.fromEntries(Object.entries(ups).map(([n, u]) => [n, u.requests.length]));
@@ -148,7 +200,8 @@ async function runCase(gw: Gateway, ups: Record<string, FakeUpstream>, c: Scenar
   if (c.stream) {
     const s = c.stream;
     expect(sent.eventChunks, "SSE events arrived in separate network chunks").toBeGreaterThanOrEqual(s.minChunks);
-    const gaps = sent.eventTimes.slice(1).map((t, i) => t - sent.eventTimes[i]!);
+    const times = sent.eventTimes.slice(s.skipFirstEvents ?? 0);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
     const contentGaps = gaps.slice(0, s.minChunks - 1);
     for (const g of contentGaps) expect(Math.abs(g - s.eventIntervalMs), `gap ${g.toFixed(1)} ms vs ${s.eventIntervalMs} ms`).toBeLessThanOrEqual(s.toleranceMs);
   }
@@ -177,7 +230,9 @@ export function runScenarioSuites(host: ScenarioHost, suites: ScenarioSuite[]): 
       const ups: Record<string, FakeUpstream> = {};
 
       beforeAll(async () => {
-        for (const [name, decl] of Object.entries(suite.upstreams)) ups[name] = await startUpstream(decl.behaviour, decl);
+        for (const [name, decl] of Object.entries(suite.upstreams)) {
+          ups[name] = decl.behaviour === "simulator" ? await startSimulatedUpstream(name, decl) : await startUpstream(decl.behaviour, decl);
+        }
         dir = mkdtempSync(path.join(tmpdir(), "spillway-scenario-"));
         const apisixYaml = path.join(dir, "apisix.yaml");
         writeFileSync(apisixYaml, `${stringify(substitute(suite.apisixYaml, ups))}#END\n`);

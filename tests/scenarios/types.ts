@@ -7,6 +7,7 @@
  */
 import type { AccessLogEntry } from "../rig/gateway.ts";
 import type { UpstreamBehaviour, UpstreamOptions } from "../rig/upstreams.ts";
+import type { DeploymentOptions, FaultSpec, LatencyOptions } from "../../scripts/simulator/index.ts";
 
 export type HeaderExpectation = string | RegExp | null; // null: the header must be absent
 
@@ -55,11 +56,19 @@ export interface ExpectedStreamTiming {
   /** Every gap between consecutive events must be within tolerance of the upstream's interval. */
   eventIntervalMs: number;
   toleranceMs: number;
+  /** Events at the start whose gaps are not checked (e.g. a preamble the gateway holds until the first content). */
+  skipFirstEvents?: number;
 }
 
 export interface ScenarioCase {
   /** The behaviour, used as the test title ("falls back on 429 within budget"). */
   name: string;
+  /** Before the request: set these simulators' faults (an empty list clears them). */
+  faults?: Record<string, FaultSpec[]>;
+  /** Before the request: reset these simulators (rate-limit windows, stored responses; faults stay). */
+  resetSimulators?: string[];
+  /** Before the request: wait this long (e.g. for a cooldown to run out). */
+  waitMs?: number;
   request: ScenarioRequest;
   /** Send the request this many times, one after another (default 1); every response must match `expect`. */
   repeat?: number;
@@ -80,9 +89,20 @@ export interface ScenarioCase {
   skipOn?: Partial<Record<ScenarioHostName, string>>;
 }
 
-export interface DeclaredUpstream extends UpstreamOptions {
+export interface DeclaredFake extends UpstreamOptions {
   behaviour: UpstreamBehaviour;
 }
+
+/** An Azure OpenAI simulator instance (scripts/simulator) as an upstream: real rate-limit signals and faults. */
+export interface DeclaredSimulator {
+  behaviour: "simulator";
+  apiKey: string;
+  deployments: Record<string, DeploymentOptions>;
+  latency?: LatencyOptions;
+  region?: string;
+}
+
+export type DeclaredUpstream = DeclaredFake | DeclaredSimulator;
 
 export interface ScenarioSuite {
   name: string;

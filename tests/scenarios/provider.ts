@@ -1,0 +1,219 @@
+/**
+ * TEST CODE. Scenarios for Spillway's Azure OpenAI provider (plugins/azure-openai-dynamic) with its companion
+ * plugin (plugins/spillway-failover) and hook (plugins/hook), against Azure OpenAI simulators (scripts/simulator).
+ * Issue 3's behaviours: paths, failover triggers, cooldowns that trust Azure's signals, the exhaustion answer,
+ * headers, usage, streaming. Run on every host by tests/integration/scenarios.*.test.ts.
+ */
+import type { ScenarioCase, ScenarioSuite } from "./types.ts";
+
+const SIM_KEY = "sim-key-0123456789";
+/**
+ * Cooldowns live in the gateway's shared dict for the whole suite and are keyed per backend *and* deployment,
+ * so each behaviour uses its own deployment name: cases stay independent without a way to flush the gateway.
+ */
+const CASE_DEPLOYMENTS = ["basic", "legacy", "hop429", "hop500", "reset", "allthrottled", "all5xx", "stream", "streamfail", "embed"];
+const DEPLOYMENTS = Object.fromEntries([
+  ...CASE_DEPLOYMENTS.map((d) => [d, { model: "gpt-4o", tpm: 100_000_000 }]),
+  ["text-embedding-3-small", { model: "text-embedding-3-small", tpm: 100_000_000 }],
+]);
+const FAST = { baseMs: 0, perTokenMs: 0, streamIntervalMs: 5 };
+
+const chat = (deployment: string) => ({ model: deployment, messages: [{ role: "user", content: "hi" }], max_tokens: 5 });
+const V1_CHAT = "/openai/v1/chat/completions";
+const LEGACY_CHAT = "/openai/deployments/legacy/chat/completions?api-version=2024-10-21";
+/** nginx logs a reset cosocket read at error level; that is the fault under test, not a gateway error. */
+const RESET_LOG = /recv\(\) failed \(104: Connection reset by peer\)/;
+/** APISIX 3.18's own error line when ai-proxy-multi has no instance left (ai-proxy-multi.lua retry_on_error). */
+const ALL_TRIED_LOG = /failed to pick new AI instance: all servers tried/;
+
+/** Config every suite here needs: our hook registers the provider, the cooldown dict is shared by workers. */
+const CONFIG_YAML = {
+  apisix: { lua_module_hook: "spillway.hook" },
+  nginx_config: { http: { custom_lua_shared_dict: { "spillway-cooldown": "1m" } } },
+};
+
+function backend(name: string, priority: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name,
+    provider: "azure-openai-dynamic",
+    priority,
+    weight: 1,
+    auth: { header: { "api-key": SIM_KEY } },
+    override: { endpoint: `{{upstream.${name}.url}}` },
+    ...extra,
+  };
+}
+
+function route(id: string, uris: string[], instances: Record<string, unknown>[], failover: Record<string, unknown> = {}) {
+  return {
+    id,
+    uris,
+    plugins: {
+      "spillway-failover": { default_429_cooldown_ms: 2000, ...failover },
+      "ai-proxy-multi": {
+        fallback_strategy: ["http_429", "http_5xx"],
+        timeout: 3000,
+        streaming_flush_interval_ms: 0,
+        instances,
+      },
+    },
+  };
+}
+
+const sim = { behaviour: "simulator" as const, apiKey: SIM_KEY, deployments: DEPLOYMENTS, latency: FAST };
+
+/** Every case starts from clean simulators unless it says otherwise. */
+function fresh(c: ScenarioCase, names: string[]): ScenarioCase {
+  return { resetSimulators: names, ...c, faults: { ...Object.fromEntries(names.map((n) => [n, []])), ...c.faults } };
+}
+
+const PAIR = ["primary", "secondary"];
+
+export const providerFailoverSuite: ScenarioSuite = {
+  name: "azure-openai-dynamic failover",
+  configYaml: CONFIG_YAML,
+  upstreams: { primary: sim, secondary: sim },
+  apisixYaml: {
+    routes: [
+      route("chat", [V1_CHAT, "/openai/deployments/*"], [backend("primary", 10), backend("secondary", 0)]),
+    ],
+  },
+  cases: [
+    fresh({
+      name: "forwards /openai/v1 chat to the highest-priority backend with its own key and says who answered",
+      request: { path: V1_CHAT, body: chat("basic"), headers: { "x-gw-backend": "forged" } },
+      expect: { status: 200, headers: { "x-gw-backend": "primary", "x-gw-attempts": "1", "x-sim-instance": "primary", "x-ratelimit-remaining-requests": /^\d+$/ } },
+      forwarded: { upstream: "primary", method: "POST", path: V1_CHAT, headers: { "api-key": "[valid]", "x-gw-backend": null } },
+      upstreamCalls: { primary: 1, secondary: 0 },
+    }, PAIR),
+    fresh({
+      name: "forwards the legacy deployments path with its api-version untouched",
+      request: { path: LEGACY_CHAT, body: chat("legacy") },
+      expect: { status: 200, headers: { "x-gw-backend": "primary" }, json: { object: "chat.completion" } },
+      forwarded: { upstream: "primary", path: LEGACY_CHAT },
+    }, PAIR),
+    fresh({
+      name: "fails over on 429 within the same request and relays the answering backend's headers",
+      faults: { primary: [{ kind: "status", status: 429, retryAfterMs: 1500 }] },
+      request: { path: V1_CHAT, body: chat("hop429") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "2", "x-sim-instance": "secondary", "x-ms-region": /.+/ } },
+      upstreamCalls: { primary: 1, secondary: 1 },
+    }, PAIR),
+    {
+      name: "skips the cooling backend without a network round trip",
+      request: { path: V1_CHAT, body: chat("hop429") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "1" } },
+      upstreamCalls: { primary: 0, secondary: 1 },
+    },
+    {
+      name: "tries the backend again once Azure's retry-after-ms has passed",
+      faults: { primary: [] },
+      waitMs: 1600,
+      request: { path: V1_CHAT, body: chat("hop429") },
+      expect: { status: 200, headers: { "x-gw-backend": "primary", "x-gw-attempts": "1" } },
+      upstreamCalls: { primary: 1, secondary: 0 },
+    },
+    fresh({
+      name: "fails over on 500",
+      faults: { primary: [{ kind: "status", status: 500, times: 1 }] },
+      request: { path: V1_CHAT, body: chat("hop500") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "2" } },
+      upstreamCalls: { primary: 1, secondary: 1 },
+    }, PAIR),
+    fresh({
+      name: "fails over on a connection reset",
+      faults: { primary: [{ kind: "reset", times: 1 }] },
+      request: { path: V1_CHAT, body: chat("reset") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary" } },
+      allowErrors: [RESET_LOG],
+    }, PAIR),
+    fresh({
+      name: "answers 429 with Retry-After and retry-after-ms when every backend is throttled",
+      faults: {
+        primary: [{ kind: "status", status: 429, retryAfterMs: 3000 }],
+        secondary: [{ kind: "status", status: 429, retryAfterMs: 5000 }],
+      },
+      request: { path: V1_CHAT, body: chat("allthrottled") },
+      expect: {
+        status: 429,
+        headers: { "retry-after": "3", "retry-after-ms": /^(29\d\d|3000)$/, "content-type": /application\/json/, "x-gw-attempts": "2" },
+        json: { error: { code: "429", type: "rate_limit_exceeded" } },
+        bodyExcludes: [SIM_KEY, "127.0.0.1"],
+      },
+      upstreamCalls: { primary: 1, secondary: 1 },
+      allowErrors: [ALL_TRIED_LOG],
+    }, PAIR),
+    {
+      name: "answers 429 from cooldowns alone, calling no backend",
+      request: { path: V1_CHAT, body: chat("allthrottled") },
+      expect: { status: 429, headers: { "retry-after": /^[123]$/ }, json: { error: { code: "429" } } },
+      upstreamCalls: { primary: 0, secondary: 0 },
+      allowErrors: [ALL_TRIED_LOG],
+    },
+    fresh({
+      name: "answers a JSON 502 when every backend fails with 5xx",
+      faults: {
+        primary: [{ kind: "status", status: 502 }],
+        secondary: [{ kind: "status", status: 503 }],
+      },
+      request: { path: V1_CHAT, body: chat("all5xx") },
+      expect: { status: 502, headers: { "content-type": /application\/json/ }, json: { error: { type: "server_error" } }, bodyExcludes: [SIM_KEY] },
+      allowErrors: [ALL_TRIED_LOG],
+    }, PAIR),
+  ],
+};
+
+const STREAM_INTERVAL_MS = 40;
+const slowStreamSim = { ...sim, latency: { baseMs: 0, perTokenMs: 0, streamIntervalMs: STREAM_INTERVAL_MS } };
+const streamChat = (deployment: string, words = 6) => ({ ...chat(deployment), max_tokens: words, stream: true });
+
+export const providerStreamingSuite: ScenarioSuite = {
+  name: "azure-openai-dynamic streaming",
+  configYaml: CONFIG_YAML,
+  upstreams: { primary: slowStreamSim, secondary: slowStreamSim },
+  apisixYaml: {
+    routes: [route("chat", [V1_CHAT, "/openai/deployments/*"], [backend("primary", 10), backend("secondary", 0)])],
+  },
+  cases: [
+    fresh({
+      name: "streams chunks as they arrive, with the usage chunk and [DONE], from one backend",
+      request: { path: V1_CHAT, body: streamChat("stream") },
+      expect: {
+        status: 200,
+        headers: { "content-type": /text\/event-stream/, "x-gw-backend": "primary", "x-ratelimit-remaining-tokens": /^\d+$/ },
+        bodyIncludes: ['"usage":', "data: [DONE]"],
+      },
+      forwarded: { upstream: "primary", json: { stream: true, stream_options: { include_usage: true } } },
+      // The simulator's two preamble events (prompt_filter_results, role) are held and leave with the first content.
+      stream: { minChunks: 4, eventIntervalMs: STREAM_INTERVAL_MS, toleranceMs: 25, skipFirstEvents: 2 },
+      accessLog: { llm_prompt_tokens: /^[1-9]\d*$/, llm_completion_tokens: /^[1-9]\d*$/ },
+      upstreamCalls: { primary: 1, secondary: 0 },
+    }, PAIR),
+    fresh({
+      name: "fails over when the stream carries an error event before its first content",
+      faults: { primary: [{ kind: "stream-error", afterChunks: 0, code: "server_error", times: 1 }] },
+      request: { path: V1_CHAT, body: streamChat("streamfail") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "2" }, bodyIncludes: ["data: [DONE]"], bodyExcludes: ['"error"'] },
+      upstreamCalls: { primary: 1, secondary: 1 },
+    }, PAIR),
+    fresh({
+      name: "fails over when the connection drops before the first content",
+      faults: { primary: [{ kind: "stream-cut", afterChunks: 0, times: 1 }] },
+      request: { path: V1_CHAT, body: streamChat("streamfail") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary" }, bodyIncludes: ["data: [DONE]"] },
+      upstreamCalls: { primary: 1, secondary: 1 },
+      allowErrors: [RESET_LOG, /closed/],
+    }, PAIR),
+    fresh({
+      name: "never calls a second backend after the first byte: a stream cut mid-way ends with an error event",
+      faults: { primary: [{ kind: "stream-cut", afterChunks: 2, times: 1 }] },
+      request: { path: V1_CHAT, body: streamChat("stream") },
+      expect: { status: 200, headers: { "x-gw-backend": "primary" }, bodyIncludes: ['data: {"error":'], bodyExcludes: ["data: [DONE]"] },
+      upstreamCalls: { primary: 1, secondary: 0 },
+      errorLog: [/broke after output was sent/],
+      allowErrors: [RESET_LOG, /closed/],
+    }, PAIR),
+  ],
+};
+
+export const PROVIDER_SUITES = [providerFailoverSuite, providerStreamingSuite];
