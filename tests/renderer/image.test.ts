@@ -6,7 +6,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, wr
 import path from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../scripts/lib/pins.ts";
+import { pins, repoRoot } from "../../scripts/lib/pins.ts";
 import { MINIMAL_ENV, tempDir } from "./fixtures.ts";
 
 const scratch = tempDir("spillway-image-");
@@ -65,6 +65,20 @@ function runEntrypoint(env: Record<string, string>, args: string[] = []): { stat
   closeSync(fd);
   return { status: res.status, stderr: readFileSync(logFile, "utf8"), started: existsSync(marker) ? readFileSync(marker, "utf8") : undefined };
 }
+
+describe("apisix/Dockerfile", () => {
+  it("defaults to the APISIX image and version pinned in apisix/pins.json", () => {
+    const dockerfile = readFileSync(path.join(repoRoot, "apisix/Dockerfile"), "utf8");
+    expect(dockerfile).toContain(`ARG APISIX_IMAGE=${pins.apisix_image}\n`);
+    expect(dockerfile).toContain(`ARG APISIX_VERSION=${pins.apisix_version}\n`);
+  });
+
+  it("keeps secrets and local state out of the build context", () => {
+    const ignore = readFileSync(path.join(repoRoot, "apisix/Dockerfile.dockerignore"), "utf8");
+    expect(ignore.split("\n").filter((l) => l !== "" && !l.startsWith("#"))[0]).toBe("*"); // ignore all, then allow-list
+    expect(ignore).not.toMatch(/^!config/m);
+  });
+});
 
 describe("apisix/entrypoint.sh", () => {
   it("renders, then hands over to the image's entrypoint (docker-start)", () => {
