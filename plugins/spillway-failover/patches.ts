@@ -18,6 +18,7 @@ import * as transportModule from "apisix.plugins.ai-transport.http";
 import type { ExhaustionAnswer } from "../lib/exhaustion";
 import { attemptTrail, decideExhaustion } from "../lib/exhaustion";
 import { exhaustionResponse } from "../lib/exhaustion-response";
+import { openAiError } from "../lib/openai-error";
 import { gatewayHeaders, relayResponseHeaders } from "../lib/header-policy";
 import { classifyOutcome } from "../lib/outcome";
 import { recordAttempt, recordSkip } from "./attempts";
@@ -116,6 +117,14 @@ function answerExhaustion(this: void, state: RequestState, decision: ExhaustionA
   return $multi(status, body);
 }
 
+/** APISIX's own errors come as {error_msg = "..."}; clients' SDKs parse {"error":{...}}. */
+function openAiShape(this: void, code: number, body: unknown): unknown {
+  if (type(body) !== "table") return body;
+  const message = (body as LuaTable<string, unknown>).get("error_msg");
+  if (typeof message !== "string") return body;
+  return openAiError(message, "invalid_request_error", `${code}`);
+}
+
 let originalBeforeProxy: BeforeProxy | undefined = undefined;
 let aiProxyMulti: PluginModule | undefined = undefined;
 
@@ -126,6 +135,8 @@ function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx
     const [code, body] = originalBeforeProxy!(conf, ctx);
     // Answered (code nil), or output already went out: nothing left to decide.
     if (code === undefined || state.committed) return $multi(code, body);
+    // Not a backend failure (a 400 from build_request, a 413, ...): the client's answer, in the OpenAI shape.
+    if (code !== 429 && (code < 500 || code > 599)) return $multi(code, openAiShape(code, body));
     const decision = decideExhaustion(state.attempts, {
       now_ms: nowMs(),
       default_retry_ms: state.conf.default_429_cooldown_ms,

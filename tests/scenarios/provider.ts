@@ -216,4 +216,76 @@ export const providerStreamingSuite: ScenarioSuite = {
   ],
 };
 
-export const PROVIDER_SUITES = [providerFailoverSuite, providerStreamingSuite];
+const RESPONSES = "/openai/v1/responses";
+const EMBEDDINGS = "/openai/v1/embeddings";
+
+export const providerApisSuite: ScenarioSuite = {
+  name: "azure-openai-dynamic APIs",
+  configYaml: CONFIG_YAML,
+  upstreams: { primary: sim, secondary: sim },
+  apisixYaml: {
+    routes: [
+      route("apis", [V1_CHAT, EMBEDDINGS, RESPONSES, "/openai/v1/completions", "/openai/deployments/*"], [
+        backend("primary", 10, { provider_conf: { deployments: { "client-name": "basic" } } }),
+        backend("secondary", 0),
+      ]),
+    ],
+  },
+  cases: [
+    fresh({
+      name: "embeddings go through and report usage",
+      request: { path: EMBEDDINGS, body: { model: "text-embedding-3-small", input: "hello world" } },
+      expect: { status: 200, headers: { "x-gw-backend": "primary" }, json: { object: "list" } },
+      accessLog: { llm_prompt_tokens: /^[1-9]\d*$/ },
+    }, PAIR),
+    fresh({
+      name: "legacy completions (passthrough protocol) keep path, query and body bytes",
+      request: { path: "/openai/deployments/basic/completions?api-version=2024-10-21", body: '{"prompt":"Once upon a time","max_tokens":3}' },
+      expect: { status: 200, headers: { "x-gw-backend": "primary" }, json: { object: "text_completion" } },
+      forwarded: { upstream: "primary", path: "/openai/deployments/basic/completions?api-version=2024-10-21", json: { prompt: "Once upon a time", max_tokens: 3 } },
+    }, PAIR),
+    fresh({
+      name: "a Responses create goes through and reports usage",
+      request: { path: RESPONSES, body: { model: "basic", input: "hi", max_output_tokens: 4 } },
+      expect: { status: 200, headers: { "x-gw-backend": "primary" }, json: { object: "response", status: "completed" } },
+      accessLog: { llm_prompt_tokens: /^[1-9]\d*$/, llm_completion_tokens: /^[1-9]\d*$/ },
+    }, PAIR),
+    fresh({
+      name: "a streamed Responses create fails over on 429 and streams the events untouched",
+      faults: { primary: [{ kind: "status", status: 429, retryAfterMs: 500, times: 1 }] },
+      request: { path: RESPONSES, body: { model: "stream", input: "hi", max_output_tokens: 4, stream: true } },
+      expect: {
+        status: 200,
+        headers: { "x-gw-backend": "secondary", "content-type": /text\/event-stream/ },
+        bodyIncludes: ["event: response.created", "event: response.output_text.delta", "event: response.completed"],
+      },
+      accessLog: { llm_completion_tokens: /^[1-9]\d*$/ },
+    }, PAIR),
+    fresh({
+      name: "a backend's deployment alias rewrites the v1 model for that backend only",
+      request: { path: V1_CHAT, body: chat("client-name") },
+      expect: { status: 200, headers: { "x-gw-backend": "primary" } },
+      forwarded: { upstream: "primary", json: { model: "basic" } },
+    }, PAIR),
+    fresh({
+      name: "a backend's deployment alias rewrites the legacy path segment",
+      request: { path: "/openai/deployments/client-name/chat/completions?api-version=2024-10-21", body: chat("x") },
+      expect: { status: 200, headers: { "x-gw-backend": "primary" } },
+      forwarded: { upstream: "primary", path: "/openai/deployments/basic/chat/completions?api-version=2024-10-21" },
+    }, PAIR),
+    fresh({
+      name: "a 400 from the backend is the client's answer, byte for byte, with no failover",
+      request: { path: V1_CHAT, body: { model: "basic" } },
+      expect: { status: 400, headers: { "x-gw-backend": "primary" } },
+      upstreamCalls: { primary: 1, secondary: 0 },
+    }, PAIR),
+    fresh({
+      name: "an encoded slash in the deployment is refused with a JSON 400 before any backend is called",
+      request: { path: "/openai/deployments/a%2fb/chat/completions?api-version=2024-10-21", body: chat("basic") },
+      expect: { status: 400, json: { error: { type: "invalid_request_error" } } },
+      upstreamCalls: { primary: 0, secondary: 0 },
+    }, PAIR),
+  ],
+};
+
+export const PROVIDER_SUITES = [providerFailoverSuite, providerStreamingSuite, providerApisSuite];
