@@ -61,6 +61,14 @@ describe("apisix.yaml", () => {
     }
   });
 
+  it.each(["yes", "on", "~", "null", "true", "0x1F", "1e3", "0755", "123", "*a", "&b", "!c", "%d", "@e", "`f", "-g", "a:b", "#h", "'q'", '"dq"', "{x}", "[y]"])(
+    "keeps the key %s a string under YAML 1.1 (what APISIX's libyaml applies)",
+    (key) => {
+      const d = doc({ ...MINIMAL_ENV, AZURE_OPENAI_KEY_0: key });
+      expect(d.routes[1].plugins["ai-proxy-multi"].instances[0].auth.header["api-key"]).toBe(key);
+    },
+  );
+
   it("has a health route answered by the gateway itself, without auth", () => {
     const health = doc(MINIMAL_ENV).routes.find((r: Obj) => r.id === "spillway-healthz");
     expect(health).toMatchObject({ uris: ["/healthz"], methods: ["GET", "HEAD"] });
