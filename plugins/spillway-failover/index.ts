@@ -8,7 +8,9 @@ import { available, SHARED_DICT } from "./cooldown-store";
 import { installPatches } from "./patches";
 import { PLUGIN_NAME, PRIORITY, schema as confSchema } from "./schema";
 import type { FailoverConf } from "./schema";
-import { newRequestState } from "./state";
+import { proxyBodyless } from "./bodyless";
+import { finalAnswer } from "./final-answer";
+import { newRequestState, requestState } from "./state";
 
 const requestHeader = core.request.header;
 
@@ -37,4 +39,18 @@ export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): void {
     if (requestHeader(ctx, header) !== undefined) core.request.set_header(ctx, header, undefined);
   }
   ctx.spillway = newRequestState(conf) as unknown as LuaTable<string, unknown>;
+  // A body-less route proxies in before_proxy, like ai-proxy-multi (APISIX skips its nginx upstream).
+  if (conf.backends !== undefined) ctx.bypass_nginx_upstream = true;
+}
+
+export function before_proxy(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMultiReturn<[number?, unknown?]> {
+  const state = requestState(ctx);
+  if (conf.backends === undefined || state === undefined) return $multi();
+  while (true) {
+    const [code, body] = proxyBodyless(conf, ctx, state);
+    const [waitMs, status, answer] = finalAnswer(state, code, body, ngx.now() * 1000);
+    if (waitMs === undefined) return $multi(status, answer);
+    ngx.sleep(waitMs / 1000);
+    state.waited_ms = state.waited_ms + waitMs;
+  }
 }

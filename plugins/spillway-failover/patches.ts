@@ -15,11 +15,7 @@
 import * as core from "apisix.core";
 import * as aiProxyMultiModule from "apisix.plugins.ai-proxy-multi";
 import * as transportModule from "apisix.plugins.ai-transport.http";
-import type { ExhaustionAnswer } from "../lib/exhaustion";
-import { attemptTrail, decideExhaustion } from "../lib/exhaustion";
-import { exhaustionResponse } from "../lib/exhaustion-response";
-import { openAiError } from "../lib/openai-error";
-import { gatewayHeaders, relayResponseHeaders } from "../lib/header-policy";
+import { finalAnswer } from "./final-answer";
 import { classifyOutcome } from "../lib/outcome";
 import { recordAttempt, recordSkip } from "./attempts";
 import type { AttemptTarget } from "./attempts";
@@ -99,32 +95,6 @@ function resetPick(this: void, ctx: ApisixCtx): void {
   raw.set("ai_retries", undefined);
 }
 
-function answerExhaustion(this: void, state: RequestState, decision: ExhaustionAnswer) {
-  core.log.warn("spillway: no backend could answer: ", attemptTrail(state.attempts));
-  const [status, body, headers] = exhaustionResponse(decision);
-  if (state.upstream_headers !== undefined) {
-    const relayed = relayResponseHeaders(state.upstream_headers, true) as unknown as LuaTable<string, string>;
-    for (const [name, value] of pairs(relayed)) {
-      if (name !== "content-type" && name !== "retry-after" && name !== "retry-after-ms") {
-        core.response.set_header(name, value);
-      }
-    }
-  }
-  for (const [name, value] of pairs(headers as unknown as LuaTable<string, string>)) core.response.set_header(name, value);
-  core.response.set_header("content-type", "application/json");
-  const gw = gatewayHeaders(state.backend ?? "none", state.called);
-  core.response.set_header("x-gw-attempts", gw["x-gw-attempts"]);
-  return $multi(status, body);
-}
-
-/** APISIX's own errors come as {error_msg = "..."}; clients' SDKs parse {"error":{...}}. */
-function openAiShape(this: void, code: number, body: unknown): unknown {
-  if (type(body) !== "table") return body;
-  const message = (body as LuaTable<string, unknown>).get("error_msg");
-  if (typeof message !== "string") return body;
-  return openAiError(message, "invalid_request_error", `${code}`);
-}
-
 let originalBeforeProxy: BeforeProxy | undefined = undefined;
 let aiProxyMulti: PluginModule | undefined = undefined;
 
@@ -133,21 +103,11 @@ function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx
   if (state === undefined) return originalBeforeProxy!(conf, ctx);
   while (true) {
     const [code, body] = originalBeforeProxy!(conf, ctx);
-    // Answered (code nil), or output already went out: nothing left to decide.
-    if (code === undefined || state.committed) return $multi(code, body);
-    // Not a backend failure (a 400 from build_request, a 413, ...): the client's answer, in the OpenAI shape.
-    if (code !== 429 && (code < 500 || code > 599)) return $multi(code, openAiShape(code, body));
-    const decision = decideExhaustion(state.attempts, {
-      now_ms: nowMs(),
-      default_retry_ms: state.conf.default_429_cooldown_ms,
-      max_wait_ms: state.conf.max_wait_ms,
-      waited_ms: state.waited_ms,
-    });
-    if (decision.action === "none") return $multi(code, body);
-    if (decision.action === "answer") return answerExhaustion(state, decision);
+    const [waitMs, status, answer] = finalAnswer(state, code, body, nowMs());
+    if (waitMs === undefined) return $multi(status, answer);
 
-    ngx.sleep(decision.wait_ms / 1000);
-    state.waited_ms = state.waited_ms + decision.wait_ms;
+    ngx.sleep(waitMs / 1000);
+    state.waited_ms = state.waited_ms + waitMs;
     resetPick(ctx);
     const [pickCode, pickBody] = aiProxyMulti!.access(conf, ctx);
     if (pickCode !== undefined) return $multi(pickCode, pickBody);

@@ -26,6 +26,22 @@ const redisSchema = {
   additionalProperties: false,
 };
 
+const backendSchema = {
+  type: "object",
+  properties: {
+    name: { type: "string", minLength: 1 },
+    endpoint: { type: "string", pattern: "^https?://[^/?#@]+/?$", description: "scheme://host[:port] only." },
+    priority: { type: "integer", default: 0 },
+    auth: {
+      type: "object",
+      properties: { header: { type: "object", additionalProperties: { type: "string" } } },
+      required: ["header"],
+    },
+  },
+  required: ["name", "endpoint", "auth"],
+  additionalProperties: false,
+};
+
 export const schema = {
   type: "object",
   properties: {
@@ -61,9 +77,25 @@ export const schema = {
       description: "If every backend is throttled (429 or cooling from one) and the earliest recovers within this, wait and retry instead of answering 429. Waits in one request add up against it.",
     },
     redis: redisSchema,
+    backends: {
+      type: "array",
+      minItems: 1,
+      items: backendSchema,
+      description:
+        "Only on routes without ai-proxy-multi, for body-less calls it cannot take (GET /openai/v1/models, " +
+        "GET/DELETE /openai/v1/responses/{id}, POST …/cancel): the backends this plugin calls itself, highest " +
+        "priority first, skipping cooling ones; a 404 for a response id moves on to the next backend.",
+    },
   },
   additionalProperties: false,
 };
+
+export interface BodylessBackend {
+  name: string;
+  endpoint: string;
+  priority: number;
+  auth: { header: { [name: string]: string } };
+}
 
 export interface FailoverConf {
   default_429_cooldown_ms: number;
@@ -75,6 +107,7 @@ export interface FailoverConf {
   send_timeout_ms: number;
   first_byte_timeout_ms: number;
   max_wait_ms: number;
+  backends?: BodylessBackend[];
   redis?: {
     host: string;
     port: number;

@@ -288,4 +288,93 @@ export const providerApisSuite: ScenarioSuite = {
   ],
 };
 
-export const PROVIDER_SUITES = [providerFailoverSuite, providerStreamingSuite, providerApisSuite];
+/** The companion plugin's own backends list, for routes ai-proxy-multi cannot serve (no JSON body). */
+function bodylessRoute(id: string, uris: string[], methods: string[], names = ["primary", "secondary"]) {
+  return {
+    id,
+    uris,
+    methods,
+    plugins: {
+      "spillway-failover": {
+        backends: names.map((name, i) => ({
+          name,
+          endpoint: `{{upstream.${name}.url}}`,
+          priority: 10 - i * 10,
+          auth: { header: { "api-key": SIM_KEY } },
+        })),
+      },
+    },
+  };
+}
+
+/** Creates a stored response directly on one simulator, the way a earlier request through the gateway would. */
+async function responseOn(sims: Record<string, import("../../scripts/simulator/index.ts").SimulatorHandle>, name: string) {
+  const res = await fetch(`${sims[name]!.url}/openai/v1/responses`, {
+    method: "POST",
+    headers: { "api-key": SIM_KEY, "content-type": "application/json" },
+    body: JSON.stringify({ model: "basic", input: "hi", max_output_tokens: 3 }),
+  });
+  const body = (await res.json()) as { id: string };
+  return { id: body.id };
+}
+
+export const providerBodylessSuite: ScenarioSuite = {
+  name: "spillway-failover body-less calls",
+  configYaml: CONFIG_YAML,
+  upstreams: { primary: sim, secondary: sim },
+  apisixYaml: {
+    routes: [
+      bodylessRoute("models", ["/openai/v1/models"], ["GET"]),
+      bodylessRoute("responses-by-id", ["/openai/v1/responses/*"], ["GET", "DELETE", "POST"]),
+    ],
+  },
+  cases: [
+    fresh({
+      name: "GET /openai/v1/models is answered by the highest-priority backend",
+      request: { path: "/openai/v1/models" },
+      expect: { status: 200, headers: { "x-gw-backend": "primary", "x-gw-attempts": "1" }, json: { object: "list" } },
+      forwarded: { upstream: "primary", method: "GET", headers: { "api-key": "[valid]" } },
+    }, PAIR),
+    fresh({
+      name: "GET /responses/{id} finds the response on the backend that holds it",
+      setup: (sims) => responseOn(sims, "secondary"),
+      request: { path: "/openai/v1/responses/{{var.id}}" },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "2" }, json: { object: "response" } },
+      upstreamCalls: { primary: 1, secondary: 1 },
+    }, PAIR),
+    fresh({
+      name: "DELETE /responses/{id} reaches the backend that holds it",
+      setup: (sims) => responseOn(sims, "primary"),
+      request: { method: "DELETE", path: "/openai/v1/responses/{{var.id}}" },
+      expect: { status: 200, headers: { "x-gw-backend": "primary" }, json: { deleted: true } },
+    }, PAIR),
+    fresh({
+      name: "an unknown response id is a 404 after every backend was asked",
+      request: { path: "/openai/v1/responses/resp_doesnotexist" },
+      expect: { status: 404, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "2" } },
+    }, PAIR),
+  ],
+};
+
+export const providerBodylessFailoverSuite: ScenarioSuite = {
+  name: "spillway-failover body-less failover",
+  configYaml: CONFIG_YAML,
+  upstreams: { dead: { behaviour: "refused" }, secondary: sim },
+  apisixYaml: { routes: [bodylessRoute("models", ["/openai/v1/models"], ["GET"], ["dead", "secondary"])] },
+  cases: [
+    {
+      name: "a body-less call fails over when the first backend refuses the connection",
+      request: { path: "/openai/v1/models" },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "2" }, json: { object: "list" } },
+      upstreamCalls: { secondary: 1 },
+    },
+  ],
+};
+
+export const PROVIDER_SUITES = [
+  providerFailoverSuite,
+  providerStreamingSuite,
+  providerApisSuite,
+  providerBodylessSuite,
+  providerBodylessFailoverSuite,
+];

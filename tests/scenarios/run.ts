@@ -170,6 +170,14 @@ async function runCase(gw: Gateway, ups: Record<string, FakeUpstream>, c: Scenar
     else sim.setFaults(faults);
   }
   if (c.waitMs) await new Promise((r) => setTimeout(r, c.waitMs));
+  if (c.setup) {
+    const sims = Object.fromEntries(Object.keys(ups).flatMap((n) => {
+      const s = (ups[n] as { simulator?: SimulatorHandle }).simulator;
+      return s ? [[n, s]] : [];
+    }));
+    const vars = await c.setup(sims);
+    c = { ...c, request: { ...c.request, path: c.request.path.replace(/\{\{var\.(\w+)\}\}/g, (_m, k: string) => vars[k] ?? "") } };
+  }
   const logStart = gw.errorLog().length;
   const accessBefore = parseAccessLog(gw.accessLog()).length;
   const callsBefore = Object.fromEntries(Object.entries(ups).map(([n, u]) => [n, u.requests.length]));

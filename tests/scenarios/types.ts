@@ -7,7 +7,7 @@
  */
 import type { AccessLogEntry } from "../rig/gateway.ts";
 import type { UpstreamBehaviour, UpstreamOptions } from "../rig/upstreams.ts";
-import type { DeploymentOptions, FaultSpec, LatencyOptions } from "../../scripts/simulator/index.ts";
+import type { DeploymentOptions, FaultSpec, LatencyOptions, SimulatorHandle } from "../../scripts/simulator/index.ts";
 
 export type HeaderExpectation = string | RegExp | null; // null: the header must be absent
 
@@ -69,6 +69,11 @@ export interface ScenarioCase {
   resetSimulators?: string[];
   /** Before the request: wait this long (e.g. for a cooldown to run out). */
   waitMs?: number;
+  /**
+   * Before the request: prepare state on the simulators directly (e.g. create a Responses object on one of
+   * them) and return values that `{{var.<name>}}` in the request path stands for.
+   */
+  setup?: (simulators: Record<string, SimulatorHandle>) => Promise<Record<string, string>>;
   request: ScenarioRequest;
   /** Send the request this many times, one after another (default 1); every response must match `expect`. */
   repeat?: number;
