@@ -2,7 +2,7 @@
  * Plugin confs as APISIX sees them, built from settings. Secret values come from the `secrets` record (or its
  * redacted stand-in for --dry-run); nothing here reads the environment.
  */
-import { PROVIDER_NAME, type FailoverConf } from "../plugins/spillway-failover/schema.ts";
+import { PROVIDER_NAME, type BodylessBackend, type FailoverConf } from "../plugins/spillway-failover/schema.ts";
 import type { RateLimit, Secrets, Settings } from "./settings.ts";
 
 type Json = Record<string, unknown>;
@@ -80,6 +80,13 @@ export function failover(settings: Settings, secrets: Secrets): Partial<Failover
     conf.redis = redis as FailoverConf["redis"];
   }
   return conf;
+}
+
+/** The backends spillway-failover calls itself on body-less routes: highest priority first, then by index. */
+export function bodylessBackends(settings: Settings, secrets: Secrets): BodylessBackend[] {
+  return [...settings.backends]
+    .sort((a, b) => b.priority - a.priority || a.index - b.index)
+    .map((b) => ({ name: b.name, endpoint: b.endpoint.origin, priority: b.priority, auth: { header: { "api-key": secret(secrets, b.keyRef) } } }));
 }
 
 /** ai-rate-limiting 3.18: `limit`/`time_window` for one gateway-wide bucket, `rules` keyed by consumer otherwise. */

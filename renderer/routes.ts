@@ -5,7 +5,7 @@
  */
 import { PLUGIN_NAME as AUTH } from "../plugins/azure-openai-auth/schema.ts";
 import { PLUGIN_NAME as FAILOVER } from "../plugins/spillway-failover/schema.ts";
-import { aiProxyMulti, aiRateLimiting, failover, openTelemetry } from "./plugin-confs.ts";
+import { aiProxyMulti, aiRateLimiting, bodylessBackends, failover, openTelemetry } from "./plugin-confs.ts";
 import type { Secrets, Settings } from "./settings.ts";
 
 export interface RouteSpec {
@@ -16,6 +16,11 @@ export interface RouteSpec {
   uris: string[];
   /** The backend reports token usage, so token limits apply. */
   usage: boolean;
+  /**
+   * No JSON body (GET/DELETE, POST …/cancel): ai-proxy-multi rejects those (apisix-ai-contract.md §2.1), so
+   * spillway-failover proxies them itself, to the `backends` it is given.
+   */
+  bodyless?: boolean;
 }
 
 const DEPLOYMENT = "/openai/deployments/:deployment";
@@ -32,6 +37,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
     methods: ["GET", "DELETE"],
     uris: [`${V1}/responses/:response_id`, `${V1}/responses/:response_id/input_items`, `${DEPLOYMENT}/responses/:response_id`],
     usage: false,
+    bodyless: true,
   },
   {
     id: "spillway-responses-cancel",
@@ -39,8 +45,9 @@ export const API_ROUTES: readonly RouteSpec[] = [
     methods: ["POST"],
     uris: [`${V1}/responses/:response_id/cancel`, `${DEPLOYMENT}/responses/:response_id/cancel`],
     usage: false,
+    bodyless: true,
   },
-  { id: "spillway-models", name: "models", methods: ["GET"], uris: [`${V1}/models`, `${V1}/models/:model`], usage: false },
+  { id: "spillway-models", name: "models", methods: ["GET"], uris: [`${V1}/models`, `${V1}/models/:model`], usage: false, bodyless: true },
 ];
 
 export const HEALTH_ROUTE_ID = "spillway-healthz";
@@ -63,14 +70,18 @@ function healthRoute(): Json {
   };
 }
 
-function pluginStack(settings: Settings, secrets: Secrets, spec: { usage: boolean }, lane: "high" | "low", extra: Json = {}): Json {
+function pluginStack(settings: Settings, secrets: Secrets, spec: { usage: boolean; bodyless?: boolean }, lane: "high" | "low", extra: Json = {}): Json {
   const plugins: Json = {};
   if (settings.auth.required) plugins[AUTH] = { hide_credentials: true };
   const rl = settings.rateLimit;
   if (rl && spec.usage) plugins["ai-rate-limiting"] = aiRateLimiting(settings, secrets, rl, lane === "low" ? rl.lowLimit ?? rl.highLimit : rl.highLimit, lane);
   Object.assign(plugins, extra);
-  plugins[FAILOVER] = failover(settings, secrets);
-  plugins["ai-proxy-multi"] = aiProxyMulti(settings, secrets);
+  if (spec.bodyless) {
+    plugins[FAILOVER] = { ...failover(settings, secrets), backends: bodylessBackends(settings, secrets) };
+  } else {
+    plugins[FAILOVER] = failover(settings, secrets);
+    plugins["ai-proxy-multi"] = aiProxyMulti(settings, secrets);
+  }
   const otel = openTelemetry(settings);
   if (otel) plugins.opentelemetry = otel;
   plugins.prometheus = { prefer_name: true };

@@ -15,7 +15,9 @@ export type { Backend, Client } from "./settings-groups.ts";
 export type { HealthChecks, ProxyOptions, RateLimit, RedisSettings, Runtime, Telemetry } from "./settings-options.ts";
 
 export type LogMode = "prod" | "test" | "dev";
-export type FailoverOverrides = Partial<Omit<FailoverConf, "redis">>;
+/** The operator-set numbers of the failover conf (redis and backends are built from other settings). */
+type NumericKey = { [K in keyof FailoverConf]-?: FailoverConf[K] extends number ? K : never }[keyof FailoverConf];
+export type FailoverOverrides = Partial<Pick<FailoverConf, NumericKey>>;
 
 export interface Settings {
   backends: Backend[];

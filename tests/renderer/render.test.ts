@@ -110,6 +110,21 @@ describe("apisix.yaml", () => {
     expect(multi.instances[0].provider_conf).toBeUndefined();
   });
 
+  it("leaves body-less calls (models, responses get/delete/cancel) to spillway-failover's own backends, not ai-proxy-multi", () => {
+    const routes = doc(FULL_ENV).routes as Obj[];
+    for (const id of ["spillway-models", "spillway-responses-manage", "spillway-responses-cancel"]) {
+      const plugins = routes.find((r) => r.id === id)!.plugins;
+      expect(plugins["ai-proxy-multi"]).toBeUndefined();
+      expect(plugins["spillway-failover"].backends).toEqual([
+        { name: "ptu-eastus", endpoint: "https://contoso-ptu.openai.azure.com", priority: 10, auth: { header: { "api-key": FULL_ENV.AZURE_OPENAI_KEY_0 } } },
+        { name: "payg-westus", endpoint: "https://contoso-westus.openai.azure.com", priority: 0, auth: { header: { "api-key": FULL_ENV.AZURE_OPENAI_KEY_1 } } },
+        { name: "payg-sweden", endpoint: "https://contoso-sweden.openai.azure.com:8443", priority: 0, auth: { header: { "api-key": FULL_ENV.AZURE_OPENAI_KEY_2 } } },
+      ]);
+      expect(plugins["spillway-failover"].redis.host).toBe("spillway-redis.internal"); // same cooldown state as the AI routes
+    }
+    expect(routes.filter((r) => r.plugins["ai-proxy-multi"] !== undefined).every((r) => r.plugins["spillway-failover"].backends === undefined)).toBe(true);
+  });
+
   it("renders health checks per instance (where 3.18 reads them), never at plugin level, and no per-instance timeout", () => {
     const multi = doc(FULL_ENV).routes.find((r: Obj) => r.id === "spillway-chat").plugins["ai-proxy-multi"];
     expect(multi.checks).toBeUndefined();
@@ -209,6 +224,12 @@ describe("config.yaml and otel-collector.yaml", () => {
     expect(c.nginx_config.http.custom_lua_shared_dict).toEqual({ "spillway-cooldown": "10m" });
     expect(c.plugin_attr.prometheus.export_addr).toEqual({ ip: "0.0.0.0", port: 9091 });
     expect(c.plugin_attr["ai-proxy"]).toBeUndefined(); // the runtime's default client unless asked
+  });
+
+  it("declares the shared dict under the name the failover plugin uses", () => {
+    const source = readFileSync(path.join(here, "../../plugins/spillway-failover/cooldown-store.ts"), "utf8");
+    const name = /export const SHARED_DICT = "([^"]+)"/.exec(source)?.[1];
+    expect(Object.keys((parse(render(MINIMAL_ENV).configYaml) as Obj).nginx_config.http.custom_lua_shared_dict)).toEqual([name]);
   });
 
   it("selects the AI HTTP client only when SPILLWAY_AI_HTTP_CLIENT is set, and enables opentelemetry with telemetry", () => {
