@@ -11,10 +11,14 @@
  * 2. ai-proxy-multi.before_proxy: when every instance failed, 3.18 answers 502 with the last upstream body
  *    (§2.3). The wrapper turns that into 429 + Retry-After when the backends are throttled (or waits, within
  *    max_wait_ms), and into a JSON 502/503/504 otherwise.
+ * 3. utils/http.new: the transport applies one `timeout` to connect, send and every read (§2.4). For our
+ *    attempts, the client it creates next gets connect/send/first-byte timeouts instead; once the headers are in,
+ *    the wrapper of (1) sets the route's `timeout` as the idle limit between body chunks.
  */
 import * as core from "apisix.core";
 import * as aiProxyMultiModule from "apisix.plugins.ai-proxy-multi";
 import * as transportModule from "apisix.plugins.ai-transport.http";
+import * as httpClientModule from "apisix.utils.http";
 import { finalAnswer } from "./final-answer";
 import { classifyOutcome } from "../lib/outcome";
 import { recordAttempt, recordSkip } from "./attempts";
@@ -23,6 +27,7 @@ import { cooldownKey, cooling } from "./cooldown-store";
 import { lowerHeaders } from "./headers";
 import { requestState } from "./state";
 import type { RequestState } from "./state";
+import type { FailoverConf } from "./schema";
 
 type TransportRequest = (this: void, params: AiHttpParams, timeoutMs: number) =>
   LuaMultiReturn<[AiHttpResponse] | [undefined, string, LuaTable<string, unknown>?]>;
@@ -58,6 +63,41 @@ function skippedResponse(this: void, params: AiHttpParams): AiHttpResponse {
 
 let originalRequest: TransportRequest | undefined = undefined;
 
+/**
+ * Timeouts for the client the transport is about to create. Set right before the transport runs and read by
+ * newClient, which the transport calls before any I/O: no other request can run in between, so a module-level
+ * slot is safe.
+ */
+let pendingTimeouts: FailoverConf | undefined = undefined;
+let originalNewClient: ((this: void, name?: string) => LuaMultiReturn<[HttpClient] | [undefined, string]>) | undefined = undefined;
+
+/** The transport's `httpc:set_timeout(t)` on this client sets connect/send/first-byte timeouts instead. */
+function setPhaseTimeouts(this: HttpClient, _ms: number): void {
+  // One shot: later set_timeout calls (the idle limit for the body) reach the client's own method again.
+  rawset(this as unknown as { set_timeout?: unknown }, "set_timeout", undefined);
+  const conf = phaseTimeouts.get(this);
+  if (conf === undefined) return;
+  phaseTimeouts.delete(this);
+  this.set_timeouts(conf.connect_timeout_ms, conf.send_timeout_ms, conf.first_byte_timeout_ms);
+}
+const phaseTimeouts = new LuaTable<HttpClient, FailoverConf>();
+
+function newClient(this: void, name?: string) {
+  const [httpc, err] = originalNewClient!(name);
+  const conf = pendingTimeouts;
+  pendingTimeouts = undefined;
+  if (httpc === undefined || conf === undefined) return $multi(httpc, err);
+  phaseTimeouts.set(httpc, conf);
+  const [ok] = pcall(rawset, httpc as unknown as { set_timeout?: unknown }, "set_timeout", setPhaseTimeouts);
+  if (!ok) {
+    // A client object that takes no fields (cdata): it keeps the single timeout; say so once.
+    if (!warnedSingleTimeout) core.log.warn("spillway-failover: this HTTP client cannot take per-phase timeouts");
+    warnedSingleTimeout = true;
+  }
+  return $multi(httpc);
+}
+let warnedSingleTimeout = false;
+
 function request(this: void, params: AiHttpParams, timeoutMs: number) {
   const raw = params as unknown as LuaTable<string, unknown>;
   const target = raw.get("spillway_attempt") as AttemptTarget | undefined;
@@ -72,11 +112,15 @@ function request(this: void, params: AiHttpParams, timeoutMs: number) {
     return $multi(skippedResponse(params));
   }
 
+  pendingTimeouts = state.conf;
   const [res, err, meta] = originalRequest!(params, timeoutMs);
+  pendingTimeouts = undefined;
   if (res === undefined) {
     recordAttempt(state, target, classifyOutcome(undefined, err as string), undefined, undefined, nowMs());
     return $multi(undefined, err as string, meta);
   }
+  // From here on, reads are body chunks: the route's timeout is the idle limit between them.
+  res._httpc?.set_timeout(timeoutMs);
   const headers = lowerHeaders(res.headers);
   recordAttempt(state, target, classifyOutcome(res.status, undefined), res.status, headers, nowMs());
   return $multi(res);
@@ -114,12 +158,17 @@ function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx
   }
 }
 
-/** Installs both wrappers once per worker (init() runs again on plugin reload; the guard keeps one layer). */
+/** Installs the wrappers once per worker (init() runs again on plugin reload; the guard keeps one layer). */
 export function installPatches(this: void): void {
   const transport = transportModule as unknown as LuaTable<string, unknown>;
   if (originalRequest === undefined) {
     originalRequest = transport.get("request") as TransportRequest;
     transport.set("request", request);
+  }
+  const httpModule = httpClientModule as unknown as LuaTable<string, unknown>;
+  if (originalNewClient === undefined) {
+    originalNewClient = httpModule.get("new") as typeof originalNewClient;
+    httpModule.set("new", newClient);
   }
   const multi = aiProxyMultiModule as unknown as PluginModule;
   if (originalBeforeProxy === undefined) {

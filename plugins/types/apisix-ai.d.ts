@@ -29,7 +29,7 @@ declare interface AiHttpResponse {
   has_body?: boolean;
   body_reader?: (this: void, size?: number) => LuaMultiReturn<[string | undefined] | [undefined, string]>;
   read_body?: (this: AiHttpResponse) => LuaMultiReturn<[string] | [undefined, string]>;
-  _httpc?: { close(this: unknown): void; set_keepalive(this: unknown, timeout?: number, pool?: number): LuaMultiReturn<[1] | [undefined, string]> };
+  _httpc?: HttpClient & { close(this: unknown): void; set_keepalive(this: unknown, timeout?: number, pool?: number): LuaMultiReturn<[1] | [undefined, string]> };
   _t0?: number;
   _upstream_bytes?: number;
 }
@@ -123,4 +123,19 @@ declare module "apisix.plugins.ai-proxy-multi" {
   /** Looked up per call by APISIX's plugin runner, so a wrapper installed at init() sees every request. */
   let before_proxy: (this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx) => LuaMultiReturn<[number?, unknown?]>;
   function access(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx): LuaMultiReturn<[number?, unknown?]>;
+}
+
+/** An outbound HTTP client object (lua-resty-http's API; the FFI client has the same object API). */
+declare interface HttpClient {
+  set_timeout(this: HttpClient, ms: number): void;
+  set_timeouts(this: HttpClient, connectMs: number, sendMs: number, readMs: number): void;
+}
+
+/** @noResolution */
+declare module "apisix.utils.http" {
+  /**
+   * Looked up per call by ai-transport/http.lua. `new` is reserved in TS, hence the custom name.
+   * @customName new
+   */
+  let new_client: (this: void, name?: string) => LuaMultiReturn<[HttpClient] | [undefined, string]>;
 }

@@ -11,9 +11,11 @@ const SIM_KEY = "sim-key-0123456789";
  * Cooldowns live in the gateway's shared dict for the whole suite and are keyed per backend *and* deployment,
  * so each behaviour uses its own deployment name: cases stay independent without a way to flush the gateway.
  */
-const CASE_DEPLOYMENTS = ["basic", "legacy", "hop429", "hop500", "reset", "allthrottled", "all5xx", "stream", "streamfail", "embed"];
+const CASE_DEPLOYMENTS = ["basic", "legacy", "hop429", "hop500", "reset", "allthrottled", "all5xx", "stream", "streamfail", "embed", "slow", "wait", "weights"];
 const DEPLOYMENTS = Object.fromEntries([
   ...CASE_DEPLOYMENTS.map((d) => [d, { model: "gpt-4o", tpm: 100_000_000 }]),
+  // 1,000 TPM allows one request per 10 s: the first success reports x-ratelimit-remaining-requests: 0.
+  ["tight", { model: "gpt-4o", tpm: 1000 }],
   ["text-embedding-3-small", { model: "text-embedding-3-small", tpm: 100_000_000 }],
 ]);
 const FAST = { baseMs: 0, perTokenMs: 0, streamIntervalMs: 5 };
@@ -371,7 +373,66 @@ export const providerBodylessFailoverSuite: ScenarioSuite = {
   ],
 };
 
+export const providerPolicySuite: ScenarioSuite = {
+  name: "azure-openai-dynamic timeouts, signals and balancing",
+  configYaml: CONFIG_YAML,
+  upstreams: { primary: sim, secondary: sim },
+  apisixYaml: {
+    routes: [
+      route("chat", [V1_CHAT], [backend("primary", 10), backend("secondary", 0)], {
+        first_byte_timeout_ms: 400,
+        max_wait_ms: 2000,
+        default_429_cooldown_ms: 1500,
+      }),
+      route("weighted", ["/openai/deployments/*"], [
+        backend("primary", 0, { weight: 3 }),
+        backend("secondary", 0, { weight: 1 }),
+      ]),
+    ],
+  },
+  cases: [
+    fresh({
+      name: "a backend slower to its first byte than first_byte_timeout_ms is abandoned for the next one",
+      faults: { primary: [{ kind: "slow-first-byte", delayMs: 1500, times: 1 }] },
+      request: { path: V1_CHAT, body: chat("slow") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "2" } },
+      upstreamCalls: { primary: 1, secondary: 1 },
+      allowErrors: [/timed out/],
+    }, PAIR),
+    fresh({
+      name: "a success that reports no requests left cools that backend until its reset",
+      request: { path: V1_CHAT, body: chat("tight") },
+      expect: { status: 200, headers: { "x-gw-backend": "primary", "x-ratelimit-remaining-requests": "0" } },
+    }, PAIR),
+    {
+      name: "the next request skips the exhausted backend without calling it",
+      request: { path: V1_CHAT, body: chat("tight") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "1" } },
+      upstreamCalls: { primary: 0, secondary: 1 },
+    },
+    fresh({
+      name: "waits within max_wait_ms for a throttled backend instead of answering 429",
+      faults: {
+        primary: [{ kind: "status", status: 429, retryAfterMs: 400, times: 1 }],
+        secondary: [{ kind: "status", status: 429, retryAfterMs: 600, times: 1 }],
+      },
+      request: { path: V1_CHAT, body: chat("wait") },
+      expect: { status: 200, headers: { "x-gw-backend": "primary" } },
+      upstreamCalls: { primary: 2, secondary: 1 },
+      allowErrors: [ALL_TRIED_LOG],
+    }, PAIR),
+    fresh({
+      name: "splits traffic by weight within a priority (3:1 over 8 requests)",
+      request: { path: "/openai/deployments/weights/chat/completions?api-version=2024-10-21", body: chat("weights") },
+      repeat: 8,
+      expect: { status: 200 },
+      upstreamCalls: { primary: 6, secondary: 2 },
+    }, PAIR),
+  ],
+};
+
 export const PROVIDER_SUITES = [
+  providerPolicySuite,
   providerFailoverSuite,
   providerStreamingSuite,
   providerApisSuite,
