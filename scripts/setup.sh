@@ -19,6 +19,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# lua-resty-redis for the nginx rig (real APISIX ships it as resty.redis). Debian packages it as
+# lua-nginx-redis, which depends on nginx-extras; we only need its one Lua file, so unpack the package itself.
+if [ ! -f .deps/usr/share/lua/5.1/nginx/redis.lua ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download lua-nginx-redis >/dev/null 2>&1) || { [ "$(id -u)" -eq 0 ] || true; }
+  if ! ls "$tmp"/lua-nginx-redis_*.deb >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq && (cd "$tmp" && apt-get download lua-nginx-redis >/dev/null)
+  fi
+  mkdir -p .deps && dpkg -x "$tmp"/lua-nginx-redis_*.deb .deps
+  rm -rf "$tmp"
+fi
+
 # npm ci only when the lock file changed since the last install.
 stamp=node_modules/.spillway-lock
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then

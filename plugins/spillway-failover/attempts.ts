@@ -7,6 +7,7 @@ import type { HeaderTable } from "../lib/header-table";
 import type { OutcomeKind } from "../lib/outcome";
 import { cool, cooldownKey, errorCount, setErrorCount } from "./cooldown-store";
 import type { Cooling } from "./cooldown-store";
+import { shareCooldown } from "./redis-sync";
 import type { RequestState } from "./state";
 
 export interface AttemptTarget {
@@ -26,6 +27,7 @@ function applyCooldown(
   setErrorCount(key, decision.errors);
   if (decision.cool_until_ms !== undefined) {
     cool(key, decision.cool_until_ms, kind, nowMs);
+    if (state.conf.redis !== undefined) shareCooldown(state.conf.redis, key, decision.cool_until_ms, kind);
   }
   return decision.cool_until_ms;
 }

@@ -9,6 +9,7 @@ import { installPatches } from "./patches";
 import { PLUGIN_NAME, PRIORITY, schema as confSchema } from "./schema";
 import type { FailoverConf } from "./schema";
 import { proxyBodyless } from "./bodyless";
+import { ensureSync } from "./redis-sync";
 import { finalAnswer } from "./final-answer";
 import { newRequestState, requestState } from "./state";
 
@@ -39,6 +40,7 @@ export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): void {
     if (requestHeader(ctx, header) !== undefined) core.request.set_header(ctx, header, undefined);
   }
   ctx.spillway = newRequestState(conf) as unknown as LuaTable<string, unknown>;
+  if (conf.redis !== undefined) ensureSync(conf.redis);
   // A body-less route proxies in before_proxy, like ai-proxy-multi (APISIX skips its nginx upstream).
   if (conf.backends !== undefined) ctx.bypass_nginx_upstream = true;
 }

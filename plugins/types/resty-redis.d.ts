@@ -1,0 +1,20 @@
+/** lua-resty-redis (shipped with APISIX as resty.redis): the commands Spillway uses. Colon-called objects. */
+declare interface RestyRedis {
+  set_timeout(this: RestyRedis, ms: number): void;
+  connect(this: RestyRedis, host: string, port: number, options?: { ssl?: boolean; pool?: string }): LuaMultiReturn<[1] | [undefined, string]>;
+  auth(this: RestyRedis, password: string): LuaMultiReturn<[string] | [undefined, string]>;
+  select(this: RestyRedis, db: number): LuaMultiReturn<[string] | [undefined, string]>;
+  hset(this: RestyRedis, key: string, field: string, value: string): LuaMultiReturn<[number] | [undefined, string]>;
+  hdel(this: RestyRedis, key: string, ...fields: string[]): LuaMultiReturn<[number] | [undefined, string]>;
+  /** Flat array: field, value, field, value, ... */
+  hgetall(this: RestyRedis, key: string): LuaMultiReturn<[string[]] | [undefined, string]>;
+  get_reused_times(this: RestyRedis): LuaMultiReturn<[number] | [undefined, string]>;
+  set_keepalive(this: RestyRedis, idleMs: number, poolSize: number): LuaMultiReturn<[1] | [undefined, string]>;
+  close(this: RestyRedis): LuaMultiReturn<[1] | [undefined, string]>;
+}
+
+/** @noResolution */
+declare module "resty.redis" {
+  /** @customName new */
+  function newRedis(this: void): LuaMultiReturn<[RestyRedis] | [undefined, string]>;
+}

@@ -1,0 +1,115 @@
+/**
+ * Cooldowns shared by gateway replicas through a real redis-server: two stand-in gateways (two "replicas") in
+ * front of the same simulators; a 429 seen by one makes the other skip that backend without calling it.
+ * And a Redis that is down costs nothing but the sharing.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { startSimulators, stopSimulators, type SimulatorHandle } from "../../scripts/simulator/index.ts";
+import { repoRoot } from "../helpers/lua.ts";
+import { startRedis, type RedisServer } from "../helpers/redis.ts";
+import { severeLines, type Gateway } from "../rig/gateway.ts";
+import { freePort, startGateway } from "../rig/nginx.ts";
+
+const SIM_KEY = "sim-key-0123456789";
+const CHAT = { model: "gpt-4o", messages: [{ role: "user", content: "hi" }], max_tokens: 3 };
+
+function config(sims: SimulatorHandle[], redisPort: number): { apisix: string; config: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), "spillway-redis-"));
+  const apisix = path.join(dir, "apisix.yaml");
+  const conf = path.join(dir, "config.yaml");
+  const instances = sims.map((s, i) => ({
+    name: s.name,
+    provider: "azure-openai-dynamic",
+    priority: 10 - i * 10,
+    weight: 1,
+    auth: { header: { "api-key": SIM_KEY } },
+    override: { endpoint: s.url },
+  }));
+  const route = {
+    id: "chat",
+    uri: "/openai/v1/chat/completions",
+    plugins: {
+      "spillway-failover": { redis: { host: "127.0.0.1", port: redisPort, timeout_ms: 200, prefix: "test" } },
+      "ai-proxy-multi": { fallback_strategy: ["http_429", "http_5xx"], instances },
+    },
+  };
+  writeFileSync(apisix, `${stringify({ routes: [route] })}#END\n`);
+  writeFileSync(conf, stringify({
+    apisix: { lua_module_hook: "spillway.hook" },
+    nginx_config: { http: { custom_lua_shared_dict: { "spillway-cooldown": "1m" } } },
+  }));
+  return { apisix, config: conf };
+}
+
+const LUA_PATHS = [path.join(repoRoot, ".deps/usr/share/lua/5.1")];
+
+async function chat(gw: Gateway, model = "gpt-4o"): Promise<Response> {
+  return fetch(`${gw.url}/openai/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...CHAT, model }),
+  });
+}
+
+describe("cooldowns shared by replicas through Redis", () => {
+  let redis: RedisServer;
+  let sims: SimulatorHandle[];
+  let replicaA: Gateway;
+  let replicaB: Gateway;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    sims = await startSimulators(["primary", "secondary"].map((name) => ({
+      name,
+      apiKey: SIM_KEY,
+      deployments: { "gpt-4o": { model: "gpt-4o" }, other: { model: "gpt-4o" } },
+      latency: { baseMs: 0, perTokenMs: 0 },
+    })));
+    const files = config(sims, redis.port);
+    replicaA = await startGateway({ apisixYaml: files.apisix, configYaml: files.config, luaPaths: LUA_PATHS });
+    replicaB = await startGateway({ apisixYaml: files.apisix, configYaml: files.config, luaPaths: LUA_PATHS });
+  });
+
+  afterAll(async () => {
+    await replicaA?.stop();
+    await replicaB?.stop();
+    await stopSimulators(sims ?? []);
+    await redis?.stop();
+  });
+
+  it("a 429 on one replica makes the other skip that backend without calling it", async () => {
+    sims[0]!.setFaults([{ kind: "status", status: 429, retryAfterMs: 20_000 }]);
+    const first = await chat(replicaA);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-gw-backend")).toBe("secondary");
+    expect(await redis.command("HLEN test:cooldowns")).toBe(":1\r\n");
+
+    // Replica B learns of it at its next pull (every second).
+    await new Promise((r) => setTimeout(r, 1500));
+    const primaryCalls = sims[0]!.stats().total;
+    const second = await chat(replicaB);
+    expect(second.status).toBe(200);
+    expect(second.headers.get("x-gw-backend")).toBe("secondary");
+    expect(second.headers.get("x-gw-attempts")).toBe("1");
+    expect(sims[0]!.stats().total - primaryCalls).toBe(0);
+    expect(severeLines(replicaA.errorLog() + replicaB.errorLog())).toEqual([]);
+  });
+
+  it("keeps answering when Redis is down; cooldowns then stay per replica", async () => {
+    await redis.stop();
+    sims[0]!.setFaults([{ kind: "status", status: 429, retryAfterMs: 20_000, deployment: "other" }]);
+    const res = await chat(replicaA, "other");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-gw-backend")).toBe("secondary");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(replicaA.errorLog()).toMatch(/cooldown not shared with other replicas: failed to connect to redis/);
+    // The cooldown still holds on this replica.
+    const again = await chat(replicaA, "other");
+    expect(again.headers.get("x-gw-attempts")).toBe("1");
+    expect(severeLines(replicaA.errorLog())).toEqual([]);
+  });
+});
