@@ -35,7 +35,19 @@ export function init(this: void): void {
 /** Inbound x-gw-* are ours to set; a client must not be able to fake them (they are also never forwarded). */
 const GATEWAY_HEADERS = ["x-gw-backend", "x-gw-attempts"];
 
+/**
+ * 3.18 detects the client protocol from the URI suffix `/v1/responses` only, so the Azure SDK's
+ * `/openai/responses?api-version=` and `/openai/deployments/{d}/responses` come out as embeddings (the body has
+ * `input`), and usage would be read the embeddings way (apisix-ai-contract.md §3.1). Correct it after the pick.
+ */
+function fixResponsesProtocol(this: void, ctx: ApisixCtx): void {
+  if (ctx.ai_client_protocol !== "openai-embeddings") return;
+  const uri = ctx.var["uri"];
+  if (typeof uri === "string" && string.sub(uri, -10) === "/responses") ctx.ai_client_protocol = "openai-responses";
+}
+
 export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): void {
+  fixResponsesProtocol(ctx);
   for (const header of GATEWAY_HEADERS) {
     if (requestHeader(ctx, header) !== undefined) core.request.set_header(ctx, header, undefined);
   }

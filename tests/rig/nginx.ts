@@ -45,7 +45,14 @@ export function freePort(): Promise<number> {
 }
 
 function luaPathEntries(extra: string[]): string {
-  const roots = [...extra, path.join(repoRoot, "build/lua"), path.join(repoRoot, "tests/host"), "/usr/share/lua/5.1"];
+  // .deps: Debian's lua-resty-redis, unpacked by scripts/setup.sh (real APISIX ships it as resty.redis).
+  const roots = [
+    ...extra,
+    path.join(repoRoot, "build/lua"),
+    path.join(repoRoot, "tests/host"),
+    path.join(repoRoot, ".deps/usr/share/lua/5.1"),
+    "/usr/share/lua/5.1",
+  ];
   const patterns = roots.flatMap((r) => (r.includes("?") ? [r] : [path.join(r, "?.lua"), path.join(r, "?/init.lua")]));
   return `${patterns.join(";")};;`;
 }
