@@ -13,6 +13,8 @@ import * as base from "apisix.plugins.ai-providers.base";
 import * as core from "apisix.core";
 import { forwardRequestHeaders, gatewayHeaders, relayResponseHeaders } from "../lib/header-policy";
 import { upstreamRoute } from "../lib/upstream-route";
+import { isCompletionsPath } from "../lib/usage";
+import { usageFromBody } from "../spillway-failover/usage";
 import type { DeploymentAliases, Route } from "../lib/upstream-route";
 import { requestState } from "../spillway-failover/state";
 import type { RequestState } from "../spillway-failover/state";
@@ -71,11 +73,18 @@ const provider = base.newProvider({
 });
 
 provider.build_body = function (this: AiProvider, body, opts) {
-  const [shaped, changed] = base.build_body(this, body, opts);
+  const [shaped, shapedChanged] = base.build_body(this, body, opts);
+  let changed = shapedChanged;
   const route = pendingRoute;
   if (route !== undefined && route.model !== undefined) {
     shaped.set("model", route.model);
-    return $multi(shaped, true);
+    changed = true;
+  }
+  // 3.18 asks for stream usage only for the protocols it knows; legacy completions need it too (§3.4).
+  if (opts.target_protocol === "passthrough" && route !== undefined && isCompletionsPath(route.path) &&
+    shaped.get("stream") === true && shaped.get("stream_options") === undefined) {
+    shaped.set("stream_options", { include_usage: true });
+    changed = true;
   }
   return $multi(shaped, changed);
 };
@@ -130,6 +139,7 @@ provider.parse_response = function (this: AiProvider, ctx, res, clientProto, con
     return $multi(undefined, err as string, status as number | undefined);
   }
   if (state !== undefined) state.committed = true;
+  if (ctx.ai_client_protocol === "passthrough") usageFromBody(ctx, parsed);
   return $multi(parsed);
 };
 

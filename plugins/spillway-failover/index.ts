@@ -10,6 +10,7 @@ import { PLUGIN_NAME, PRIORITY, schema as confSchema } from "./schema";
 import type { FailoverConf } from "./schema";
 import { proxyBodyless } from "./bodyless";
 import { ensureSync } from "./redis-sync";
+import { usageFromChunk } from "./usage";
 import { finalAnswer } from "./final-answer";
 import { newRequestState, requestState } from "./state";
 
@@ -55,6 +56,13 @@ export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): void {
   if (conf.redis !== undefined) ensureSync(conf.redis);
   // A body-less route proxies in before_proxy, like ai-proxy-multi (APISIX skips its nginx upstream).
   if (conf.backends !== undefined) ctx.bypass_nginx_upstream = true;
+}
+
+/** Runs for every piece of an AI response (plugin.lua_response_filter, §1.4): stream usage for completions. */
+export function lua_body_filter(this: void, _conf: FailoverConf, ctx: ApisixCtx, _headers: unknown, body: string): void {
+  if (ctx.ai_client_protocol === "passthrough" && ctx.var["request_type"] === "ai_stream" && body !== "") {
+    usageFromChunk(ctx, body);
+  }
 }
 
 export function before_proxy(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMultiReturn<[number?, unknown?]> {

@@ -245,6 +245,14 @@ export const providerApisSuite: ScenarioSuite = {
       request: { path: "/openai/deployments/basic/completions?api-version=2024-10-21", body: '{"prompt":"Once upon a time","max_tokens":3}' },
       expect: { status: 200, headers: { "x-gw-backend": "primary" }, json: { object: "text_completion" } },
       forwarded: { upstream: "primary", path: "/openai/deployments/basic/completions?api-version=2024-10-21", json: { prompt: "Once upon a time", max_tokens: 3 } },
+      accessLog: { llm_prompt_tokens: /^[1-9]\d*$/, llm_completion_tokens: /^[1-9]\d*$/ },
+    }, PAIR),
+    fresh({
+      name: "streamed legacy completions ask for usage and report it",
+      request: { path: "/openai/deployments/basic/completions?api-version=2024-10-21", body: { prompt: "Once upon a time", max_tokens: 3, stream: true } },
+      expect: { status: 200, headers: { "content-type": /text\/event-stream/ }, bodyIncludes: ['"usage":'] },
+      forwarded: { upstream: "primary", json: { stream: true, stream_options: { include_usage: true } } },
+      accessLog: { llm_prompt_tokens: /^[1-9]\d*$/, llm_completion_tokens: /^[1-9]\d*$/ },
     }, PAIR),
     fresh({
       name: "a Responses create goes through and reports usage",
