@@ -83,9 +83,19 @@ export const providerFailoverSuite: ScenarioSuite = {
   cases: [
     fresh({
       name: "forwards /openai/v1 chat to the highest-priority backend with its own key and says who answered",
-      request: { path: V1_CHAT, body: chat("basic"), headers: { "x-gw-backend": "forged" } },
+      request: {
+        path: V1_CHAT,
+        body: chat("basic"),
+        headers: { "x-gw-backend": "forged", authorization: "Bearer client-credential", "ocp-apim-subscription-key": "client-credential", "x-ms-client-request-id": "trace-1" },
+      },
       expect: { status: 200, headers: { "x-gw-backend": "primary", "x-gw-attempts": "1", "x-sim-instance": "primary", "x-ratelimit-remaining-requests": /^\d+$/ } },
-      forwarded: { upstream: "primary", method: "POST", path: V1_CHAT, headers: { "api-key": "[valid]", "x-gw-backend": null } },
+      forwarded: {
+        upstream: "primary",
+        method: "POST",
+        path: V1_CHAT,
+        // The backend's own key replaces whatever the client sent; tracing headers pass.
+        headers: { "api-key": "[valid]", authorization: null, "ocp-apim-subscription-key": null, "x-gw-backend": null, "x-ms-client-request-id": "trace-1" },
+      },
       upstreamCalls: { primary: 1, secondary: 0 },
     }, PAIR),
     fresh({
@@ -138,7 +148,8 @@ export const providerFailoverSuite: ScenarioSuite = {
       request: { path: V1_CHAT, body: chat("allthrottled") },
       expect: {
         status: 429,
-        headers: { "retry-after": "3", "retry-after-ms": /^(29\d\d|3000)$/, "content-type": /application\/json/, "x-gw-attempts": "2" },
+        // x-ms-region: the last backend's headers are relayed on the final error too.
+        headers: { "retry-after": "3", "retry-after-ms": /^(29\d\d|3000)$/, "content-type": /application\/json/, "x-gw-attempts": "2", "x-ms-region": /.+/ },
         json: { error: { code: "429", type: "rate_limit_exceeded" } },
         bodyExcludes: [SIM_KEY, "127.0.0.1"],
       },
@@ -270,6 +281,13 @@ export const providerApisSuite: ScenarioSuite = {
         bodyIncludes: ["event: response.created", "event: response.output_text.delta", "event: response.completed"],
       },
       accessLog: { llm_completion_tokens: /^[1-9]\d*$/ },
+    }, PAIR),
+    fresh({
+      name: "a streamed Responses create fails over on response.failed before any output",
+      faults: { primary: [{ kind: "stream-error", event: "response.failed", afterChunks: 0, code: "server_error", times: 1 }] },
+      request: { path: RESPONSES, body: { model: "streamfail", input: "hi", max_output_tokens: 4, stream: true } },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "2" }, bodyIncludes: ["event: response.completed"], bodyExcludes: ["response.failed"] },
+      upstreamCalls: { primary: 1, secondary: 1 },
     }, PAIR),
     fresh({
       name: "a backend's deployment alias rewrites the v1 model for that backend only",
