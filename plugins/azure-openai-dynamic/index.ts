@@ -18,13 +18,12 @@ import { usageFromBody } from "../spillway-failover/usage";
 import type { DeploymentAliases, Route } from "../lib/upstream-route";
 import { requestState } from "../spillway-failover/state";
 import type { RequestState } from "../spillway-failover/state";
+import { clientPathAndQuery } from "../spillway-failover/client-path";
 import { lowerHeaders } from "../spillway-failover/headers";
 import type { AttemptTarget } from "../spillway-failover/attempts";
 import type { HeaderTable } from "../lib/header-table";
 import { holdPreamble, streamBrokeAfterCommit } from "./stream";
 
-const find = string.find;
-const sub = string.sub;
 const lower = string.lower;
 
 /**
@@ -36,13 +35,6 @@ let pendingRoute: Route | undefined = undefined;
 /** The deployment the attempt is for (cooldown key); same lifetime as pendingRoute. */
 let pendingDeployment: string | undefined = undefined;
 
-/** The raw path and query the client sent (before nginx decoding: what is forwarded is what was sent). */
-function clientPathAndQuery(this: void, ctx: ApisixCtx): LuaMultiReturn<[string, string | undefined]> {
-  const raw = (ctx.var["request_uri"] as string | undefined) ?? (ctx.var["uri"] as string);
-  const [q] = find(raw, "?", 1, true);
-  if (q === undefined) return $multi(raw, undefined);
-  return $multi(sub(raw, 1, q - 1), sub(raw, q + 1));
-}
 
 function resolvePath(this: void, providerConf: LuaTable<string, unknown>, ctx: ApisixCtx): string | undefined {
   const [path, query] = clientPathAndQuery(ctx);

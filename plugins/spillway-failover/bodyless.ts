@@ -14,12 +14,11 @@ import { parseEndpoint, parseResponsesPath, unsafePathReason } from "../lib/upst
 import type { Endpoint } from "../lib/upstream-route";
 import { openAiError } from "../lib/openai-error";
 import type { AttemptTarget } from "./attempts";
+import { clientPathAndQuery } from "./client-path";
 import { lowerHeaders } from "./headers";
 import type { BodylessBackend, FailoverConf } from "./schema";
 import type { RequestState } from "./state";
 
-const find = string.find;
-const sub = string.sub;
 const lower = string.lower;
 
 /** Backends sorted by priority (highest first) with parsed endpoints; cached per conf version. */
@@ -54,12 +53,6 @@ function candidatesOf(this: void, conf: FailoverConf): Candidate[] {
   return cached;
 }
 
-function clientPathAndQuery(this: void, ctx: ApisixCtx): LuaMultiReturn<[string, string]> {
-  const raw = (ctx.var["request_uri"] as string | undefined) ?? (ctx.var["uri"] as string);
-  const [q] = find(raw, "?", 1, true);
-  if (q === undefined) return $multi(raw, "");
-  return $multi(sub(raw, 1, q - 1), sub(raw, q + 1));
-}
 
 function requestParams(this: void, ctx: ApisixCtx, candidate: Candidate, path: string, query: string, body: string | undefined): AiHttpParams {
   const headers = forwardRequestHeaders(core.request.headers(ctx) as unknown as HeaderTable) as unknown as

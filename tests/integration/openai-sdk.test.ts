@@ -4,13 +4,10 @@
  * highest-priority backend answers 429 to everything. Chat, streamed chat, embeddings, and Responses (create,
  * stream, retrieve, delete) must all complete, and the client must never see a 429.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import OpenAI, { AzureOpenAI } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { startSimulators, stopSimulators, type SimulatorHandle } from "../../scripts/simulator/index.ts";
+import { simulatorInstances, writeProviderConfig } from "../helpers/provider-config.ts";
 import { severeLines, type Gateway } from "../rig/gateway.ts";
 import { startGateway } from "../rig/nginx.ts";
 
@@ -20,14 +17,7 @@ const API_VERSION = "2025-03-01-preview";
 const DEPLOYMENTS = { "gpt-4o": { model: "gpt-4o" }, "text-embedding-3-small": { model: "text-embedding-3-small" } };
 
 function writeConfig(sims: SimulatorHandle[]): { apisixYaml: string; configYaml: string } {
-  const instances = sims.map((s, i) => ({
-    name: s.name,
-    provider: "azure-openai-dynamic",
-    priority: 10 - i * 10,
-    weight: 1,
-    auth: { header: { "api-key": SIM_KEY } },
-    override: { endpoint: s.url },
-  }));
+  const instances = simulatorInstances(sims, SIM_KEY);
   const backends = sims.map((s, i) => ({ name: s.name, endpoint: s.url, priority: 10 - i * 10, auth: { header: { "api-key": SIM_KEY } } }));
   const auth = { "azure-openai-auth": {} };
   const routes = [
@@ -54,16 +44,8 @@ function writeConfig(sims: SimulatorHandle[]): { apisixYaml: string; configYaml:
       plugins: { ...auth, "spillway-failover": { backends } },
     },
   ];
-  const dir = mkdtempSync(path.join(tmpdir(), "spillway-sdk-"));
-  const apisixYaml = path.join(dir, "apisix.yaml");
-  const configYaml = path.join(dir, "config.yaml");
   const consumers = [{ username: "sdk", plugins: { "azure-openai-auth": { key: CLIENT_KEY } } }];
-  writeFileSync(apisixYaml, `${stringify({ routes, consumers })}#END\n`);
-  writeFileSync(configYaml, stringify({
-    apisix: { lua_module_hook: "spillway.hook" },
-    nginx_config: { http: { custom_lua_shared_dict: { "spillway-cooldown": "1m" } } },
-  }));
-  return { apisixYaml, configYaml };
+  return writeProviderConfig({ routes, consumers });
 }
 
 describe("official openai SDK through the gateway while the primary backend answers 429", () => {

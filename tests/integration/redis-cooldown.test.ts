@@ -3,49 +3,27 @@
  * front of the same simulators; a 429 seen by one makes the other skip that backend without calling it.
  * And a Redis that is down costs nothing but the sharing.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { startSimulators, stopSimulators, type SimulatorHandle } from "../../scripts/simulator/index.ts";
-import { repoRoot } from "../helpers/lua.ts";
+import { simulatorInstances, writeProviderConfig } from "../helpers/provider-config.ts";
 import { startRedis, type RedisServer } from "../helpers/redis.ts";
 import { severeLines, type Gateway } from "../rig/gateway.ts";
-import { freePort, startGateway } from "../rig/nginx.ts";
+import { startGateway } from "../rig/nginx.ts";
 
 const SIM_KEY = "sim-key-0123456789";
 const CHAT = { model: "gpt-4o", messages: [{ role: "user", content: "hi" }], max_tokens: 3 };
 
-function config(sims: SimulatorHandle[], redisPort: number): { apisix: string; config: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), "spillway-redis-"));
-  const apisix = path.join(dir, "apisix.yaml");
-  const conf = path.join(dir, "config.yaml");
-  const instances = sims.map((s, i) => ({
-    name: s.name,
-    provider: "azure-openai-dynamic",
-    priority: 10 - i * 10,
-    weight: 1,
-    auth: { header: { "api-key": SIM_KEY } },
-    override: { endpoint: s.url },
-  }));
+function config(sims: SimulatorHandle[], redisPort: number): { apisixYaml: string; configYaml: string } {
   const route = {
     id: "chat",
     uri: "/openai/v1/chat/completions",
     plugins: {
       "spillway-failover": { redis: { host: "127.0.0.1", port: redisPort, timeout_ms: 200, prefix: "test" } },
-      "ai-proxy-multi": { fallback_strategy: ["http_429", "http_5xx"], instances },
+      "ai-proxy-multi": { fallback_strategy: ["http_429", "http_5xx"], instances: simulatorInstances(sims, SIM_KEY) },
     },
   };
-  writeFileSync(apisix, `${stringify({ routes: [route] })}#END\n`);
-  writeFileSync(conf, stringify({
-    apisix: { lua_module_hook: "spillway.hook" },
-    nginx_config: { http: { custom_lua_shared_dict: { "spillway-cooldown": "1m" } } },
-  }));
-  return { apisix, config: conf };
+  return writeProviderConfig({ routes: [route] });
 }
-
-const LUA_PATHS = [path.join(repoRoot, ".deps/usr/share/lua/5.1")];
 
 async function chat(gw: Gateway, model = "gpt-4o"): Promise<Response> {
   return fetch(`${gw.url}/openai/v1/chat/completions`, {
@@ -70,8 +48,8 @@ describe("cooldowns shared by replicas through Redis", () => {
       latency: { baseMs: 0, perTokenMs: 0 },
     })));
     const files = config(sims, redis.port);
-    replicaA = await startGateway({ apisixYaml: files.apisix, configYaml: files.config, luaPaths: LUA_PATHS });
-    replicaB = await startGateway({ apisixYaml: files.apisix, configYaml: files.config, luaPaths: LUA_PATHS });
+    replicaA = await startGateway(files);
+    replicaB = await startGateway(files);
   });
 
   afterAll(async () => {

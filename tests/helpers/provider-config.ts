@@ -1,0 +1,35 @@
+/**
+ * Writes an apisix.yaml (+ #END) and the config.yaml our plugins need (the hook that registers the provider, the
+ * cooldown shared dict), for tests that drive the gateway directly rather than through a scenario suite.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { stringify } from "yaml";
+import type { SimulatorHandle } from "../../scripts/simulator/index.ts";
+
+export const PROVIDER_CONFIG_YAML = {
+  apisix: { lua_module_hook: "spillway.hook" },
+  nginx_config: { http: { custom_lua_shared_dict: { "spillway-cooldown": "1m" } } },
+};
+
+/** ai-proxy-multi instances for simulators, first one highest priority. */
+export function simulatorInstances(sims: SimulatorHandle[], apiKey: string): Record<string, unknown>[] {
+  return sims.map((s, i) => ({
+    name: s.name,
+    provider: "azure-openai-dynamic",
+    priority: 10 - i * 10,
+    weight: 1,
+    auth: { header: { "api-key": apiKey } },
+    override: { endpoint: s.url },
+  }));
+}
+
+export function writeProviderConfig(apisix: Record<string, unknown>): { apisixYaml: string; configYaml: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), "spillway-config-"));
+  const apisixYaml = path.join(dir, "apisix.yaml");
+  const configYaml = path.join(dir, "config.yaml");
+  writeFileSync(apisixYaml, `${stringify(apisix)}#END\n`);
+  writeFileSync(configYaml, stringify(PROVIDER_CONFIG_YAML));
+  return { apisixYaml, configYaml };
+}
