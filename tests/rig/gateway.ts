@@ -17,7 +17,10 @@ export interface GatewayOptions {
   workers?: number;
   /** Environment for the gateway process: `${{VAR}}` in the YAML and `$env://VAR` in plugin confs read it. */
   env?: Record<string, string>;
-  /** Optional config.yaml (as the renderer writes it): plugins, plugin_attr, apisix.lua_module_hook are honoured. */
+  /**
+   * Optional config.yaml (as the renderer writes it). The stand-in honours plugins, plugin_attr, apisix.router.http,
+   * apisix.lua_module_hook, apisix.extra_lua_path and nginx_config.http.custom_lua_shared_dict (docs/testing.md).
+   */
   configYaml?: string;
   /** A module require()d once in init_by_lua before anything else (overrides config.yaml apisix.lua_module_hook). */
   luaModuleHook?: string;

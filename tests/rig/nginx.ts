@@ -63,6 +63,8 @@ interface Twins {
   version: string;
   hook: string | undefined;
   sharedDicts: Record<string, string>;
+  /** config.yaml apisix.extra_lua_path, split on ";" (APISIX puts it before its own modules). */
+  extraLuaPaths: string[];
 }
 
 function writeTwins(prefix: string, opts: GatewayOptions): Twins {
@@ -74,12 +76,14 @@ function writeTwins(prefix: string, opts: GatewayOptions): Twins {
   writeFileSync(path.join(prefix, "conf/config.json"), JSON.stringify(config));
   const hookConf = readPath(config, "apisix", "lua_module_hook");
   const dictConf = readPath(config, "nginx_config", "http", "custom_lua_shared_dict");
+  const extraLua = readPath(config, "apisix", "extra_lua_path");
   return {
     apisixJson,
     configJson: JSON.stringify(config),
     version: String(crc32(apisixJson)),
     hook: opts.luaModuleHook ?? (typeof hookConf === "string" ? hookConf : undefined),
     sharedDicts: { ...(dictConf as Record<string, string> | undefined), ...opts.sharedDicts },
+    extraLuaPaths: typeof extraLua === "string" ? extraLua.split(";").filter((p) => p !== "") : [],
   };
 }
 
@@ -133,7 +137,7 @@ async function startOnce(opts: GatewayOptions, prefix: string): Promise<StandinG
     port,
     controlPort,
     workers: opts.workers ?? 1,
-    luaPath: luaPathEntries(opts.luaPaths ?? []),
+    luaPath: luaPathEntries([...(opts.luaPaths ?? []), ...twins.extraLuaPaths]),
     sharedDicts: twins.sharedDicts,
     envNames: Object.keys(opts.env ?? {}),
     luaModuleHook: twins.hook,
@@ -177,8 +181,8 @@ async function startOnce(opts: GatewayOptions, prefix: string): Promise<StandinG
     },
     async reload() {
       const next = writeTwins(prefix, opts);
-      if (next.hook !== twins.hook || JSON.stringify(next.sharedDicts) !== JSON.stringify(twins.sharedDicts)) {
-        throw new Error("reload(): lua_module_hook and shared dicts are fixed at start; start a new gateway to change them");
+      if (next.hook !== twins.hook || JSON.stringify(next.sharedDicts) !== JSON.stringify(twins.sharedDicts) || JSON.stringify(next.extraLuaPaths) !== JSON.stringify(twins.extraLuaPaths)) {
+        throw new Error("reload(): lua_module_hook, extra_lua_path and shared dicts are fixed at start; start a new gateway to change them");
       }
       version = next.version;
       child.kill("SIGHUP");

@@ -1,7 +1,8 @@
 -- TEST CODE: part of the Spillway APISIX 3.18.0 stand-in (tests/host), never shipped or loaded in production.
 -- apisix.plugin: loading plugins (load_plugin rules), validating plugin confs, picking the plugins of a route,
 -- running a phase over them, merging consumer plugins, plugin_attr, conf_version, lua_response_filter.
--- Not modelled: global rules, _meta.filter (vars expressions), _meta.pre_function, stream plugins, wasm.
+-- Not modelled: global rules, _meta.filter (vars expressions), _meta.pre_function, stream plugins, wasm, and the
+-- plugins listed in standin/not_modelled.lua (enabled, accepted unchecked, never run; each use is logged at warn).
 local core = require("apisix.core")
 local state = require("standin.state")
 local secret = require("standin.secret")
@@ -25,6 +26,7 @@ local _M = {version = 0.3}
 
 local local_plugins = {}        -- loaded plugin modules, highest priority first
 local local_plugins_hash = {}   -- name → module
+local skipped_plugins = {}      -- enabled but not modelled by the stand-in: name → reason (standin.not_modelled)
 
 
 -- contract: apisix-runtime-notes.md §10 (plugin_attr(name) = local conf plugin_attr.<name>)
@@ -81,8 +83,17 @@ end
 function _M.load(names)
     local_plugins = {}
     local_plugins_hash = {}
+    skipped_plugins = {}
+    local not_modelled = require("standin.not_modelled")
     for _, name in ipairs(names) do
-        if not local_plugins_hash[name] then
+        if not_modelled[name] then
+            if not skipped_plugins[name] then
+                skipped_plugins[name] = not_modelled[name]
+                core.log.warn("stand-in: plugin [", name, "] is enabled but not modelled by the stand-in (",
+                    not_modelled[name], "); every route, consumer and metadata item that uses it is served ",
+                    "without it")
+            end
+        elseif not local_plugins_hash[name] then
             local plugin = load_plugin(name)
             if plugin then
                 local_plugins[#local_plugins + 1] = plugin
@@ -110,6 +121,12 @@ end
 
 function _M.get(name)
     return local_plugins_hash[name]
+end
+
+
+-- The reason an enabled plugin is not modelled by the stand-in (it is then accepted and never run), or nil.
+function _M.skipped(name)
+    return skipped_plugins[name]
 end
 
 
@@ -150,6 +167,10 @@ local function check_single_plugin_schema(name, plugin_conf, schema_type)
             .. " for plugin [" .. tostring(name) .. "]"
     end
     local plugin_obj = local_plugins_hash[name]
+    if not plugin_obj and skipped_plugins[name] then
+        -- not modelled: accepted unchecked; standin.config warns about every use
+        return true
+    end
     if not plugin_obj then
         return false, "unknown plugin [" .. tostring(name) .. "]"
     end

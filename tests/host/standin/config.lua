@@ -9,6 +9,7 @@ local core = require("apisix.core")
 local plugin = require("apisix.plugin")
 local state = require("standin.state")
 local schemas = require("standin.schemas")
+local router = require("standin.router")
 local cjson = require("cjson.safe")
 local io_open = io.open
 local type = type
@@ -90,12 +91,37 @@ local function check_item(kind, item, item_schema, schema_type)
     if ok then
         ok, err = plugin.plugin_checker(item, schema_type)
     end
+    -- contract: apisix/http/route.lua check_route at 3.18.0 (after the schema and plugin checks, a route's vars must
+    -- compile: "failed to validate the 'vars' expression: <err>")
+    if ok and kind == "routes" and item.vars then
+        err = router.check_vars(item.vars)
+        ok = err == nil
+    end
     if not ok then
         -- APISIX also logs `,val: <item>`; the stand-in leaves it out because items carry client keys.
         core.log.error("failed to check item data of [", kind, "] err:", err)
         return false
     end
     return true
+end
+
+
+-- Every use of a plugin the stand-in does not model (standin/not_modelled.lua) is said once per load, at warn.
+local function warn_skipped_plugins(kind, id, plugins)
+    if type(plugins) ~= "table" then
+        return
+    end
+    local names = {}
+    for name in pairs(plugins) do
+        if plugin.skipped(name) then
+            names[#names + 1] = name
+        end
+    end
+    table.sort(names)
+    for _, name in ipairs(names) do
+        core.log.warn(kind, " [", id, "]: skipping plugin [", name, "]: not modelled by the stand-in (",
+            plugin.skipped(name), ")")
+    end
 end
 
 
@@ -107,6 +133,7 @@ local function load_items(kind, items, item_schema, schema_type, version)
         elseif check_item(kind, item, item_schema, schema_type) then
             local id = tostring(item.id or item.username or ("arr_" .. i))
             item.id = id
+            warn_skipped_plugins(kind, id, item.plugins)
             local conf_item = {value = item, modifiedIndex = item.modifiedIndex or version, key = "/" .. kind .. "/" .. id}
             plugin.set_plugins_meta_parent(item.plugins, conf_item)
             if by_id[id] then
@@ -128,7 +155,10 @@ local function load_metadata(items, version)
             core.log.error("invalid item data of [plugin_metadata/", i, "], it needs an id naming the plugin")
         else
             local plugin_obj = plugin.get(item.id)
-            if plugin_obj then
+            if plugin.skipped(item.id) then
+                core.log.warn("plugin_metadata [", item.id, "]: skipping it: not modelled by the stand-in (",
+                    plugin.skipped(item.id), ")")
+            elseif plugin_obj then
                 local ok, err = true, nil
                 if plugin_obj.check_schema then
                     ok, err = plugin_obj.check_schema(item, core.schema.TYPE_METADATA)

@@ -77,8 +77,14 @@ function _M.http_access_phase()
 
     local route = router.match(api_ctx)
     if not route then
+        core.log.info("not find any matched route")
         return core.response.exit(404, {error_msg = "404 Route Not Found"})
     end
+    -- APISIX logs the whole matched route here (info); the stand-in logs its id, name and the matched path only,
+    -- because routes carry backend and client keys.
+    core.log.info("matched route: ", core.json.delay_encode({
+        id = route.value.id, name = route.value.name, path = api_ctx.curr_req_matched._path,
+    }))
 
     api_ctx.conf_type = "route"
     api_ctx.conf_version = route.modifiedIndex

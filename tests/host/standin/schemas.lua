@@ -1,7 +1,7 @@
 -- TEST CODE: part of the Spillway APISIX 3.18.0 stand-in (tests/host), never shipped or loaded in production.
 -- Item schemas for apisix.yaml resources, reduced to what the stand-in routes on. Written for the stand-in after
 -- apisix/schema_def.lua (route, upstream, consumer) at 3.18.0; anything the stand-in cannot honour (services,
--- upstream_id, plugin_config_id, vars, remote_addrs, script, discovery) is rejected by additionalProperties, so a
+-- upstream_id, plugin_config_id, remote_addrs, filter_func, script, discovery) is rejected by additionalProperties, so a
 -- scenario that depends on it fails loudly instead of silently routing differently from APISIX.
 local _M = {}
 
@@ -71,6 +71,8 @@ _M.route = {
         plugins = {type = "object"},
         upstream = _M.upstream,
         status = {type = "integer", enum = {1, 0}, default = 1},
+        -- contract: apisix/schema_def.lua route.vars at 3.18.0 (an array; compiled by standin.expr at load)
+        vars = {type = "array"},
         modifiedIndex = {type = "integer"},
     },
     anyOf = {
