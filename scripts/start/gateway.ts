@@ -6,7 +6,6 @@
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { sharedDicts } from "../../renderer/config-yaml.ts";
 import type { Rendered } from "../../renderer/render.ts";
 import type { Settings } from "../../renderer/settings.ts";
 import { FILES, writeRendered } from "../../renderer/write.ts";
@@ -14,7 +13,6 @@ import { EnvironmentError } from "../lib/errors.ts";
 import { pins, repoRoot } from "../lib/pins.ts";
 import { buildImage, dockerEngine, runGateway } from "./docker.ts";
 import { checkApisixHome, installConfig, runLocalApisix } from "./local-apisix.ts";
-import { adaptForStandin } from "./standin.ts";
 
 export type GatewayKind = "docker" | "apisix-home" | "standin";
 
@@ -142,11 +140,10 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   }
   const rig = await loadStandin();
   const standinDir = path.join(opts.workDir, "standin");
-  const adapted = adaptForStandin(rendered);
-  for (const what of adapted.leftOut) (opts.say ?? ((l: string) => void process.stdout.write(`${l}\n`)))(`stand-in: left out ${what} — not modelled by the stand-in`);
-  writeRendered(standinDir, adapted.rendered);
+  // The rendered files exactly as `spillway render` writes them: the stand-in loads them unchanged (docs/testing.md).
+  writeRendered(standinDir, rendered);
   const files = { apisixYaml: path.join(standinDir, FILES.apisix), configYaml: path.join(standinDir, FILES.config) };
-  const gw = await rig.startGateway({ ...files, sharedDicts: sharedDicts(settings) }).catch((err: unknown) => {
+  const gw = await rig.startGateway(files).catch((err: unknown) => {
     throw new EnvironmentError(`the test stand-in did not start (needs nginx + libnginx-mod-http-lua: scripts/setup.sh installs them): ${(err as Error).message}`);
   });
   return {
