@@ -12,10 +12,12 @@
  *   sse-drip   200 text/event-stream: `events` chat.completion.chunk events `intervalMs` apart, a usage chunk and
  *              `data: [DONE]`; each event written (and flushed) on its own
  *   sse-break  like sse-drip, but destroys the connection after `events` events (no usage, no [DONE])
- *   refused    nothing listens on its port (the port was bound once, then released): connects are refused
+ *   refused    nothing listens on its port: connects are refused. The port is a low one outside the kernel's
+ *              ephemeral range (probed to refuse), never a released ephemeral port: another suite's nginx or
+ *              simulator could be handed that number a moment later, and the "dead" backend would then answer.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 
 export type UpstreamBehaviour = "echo" | "fast-500" | "slow-500" | "fast-429" | "chat-ok" | "sse-drip" | "sse-break" | "refused";
 
@@ -151,7 +153,31 @@ function respond(behaviour: UpstreamBehaviour, opts: UpstreamOptions, req: Recei
   }
 }
 
-/** Starts one fake upstream on 127.0.0.1 with a kernel-chosen port. */
+/** Low ports no test binds and the kernel never hands out for port 0 (tcpmux, echo, discard, daytime). */
+const REFUSED_CANDIDATES = [1, 7, 9, 13];
+
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: "127.0.0.1", port });
+    sock.setTimeout(1000);
+    sock.once("connect", () => (sock.destroy(), resolve(false)));
+    sock.once("timeout", () => (sock.destroy(), resolve(false)));
+    sock.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED"));
+  });
+}
+
+let refusedPortCache: number | undefined;
+
+/** A loopback port where connects are refused, and stay refused for the whole run. */
+async function refusedPort(): Promise<number> {
+  if (refusedPortCache !== undefined) return refusedPortCache;
+  for (const port of REFUSED_CANDIDATES) {
+    if (await refuses(port)) return (refusedPortCache = port);
+  }
+  throw new Error(`the 'refused' upstream needs a loopback port that refuses connects; ${REFUSED_CANDIDATES.join(", ")} all accept (free one)`);
+}
+
+/** Starts one fake upstream on 127.0.0.1 with a kernel-chosen port ('refused': see refusedPort). */
 export async function startUpstream(behaviour: UpstreamBehaviour, opts: UpstreamOptions = {}): Promise<FakeUpstream> {
   const requests: ReceivedRequest[] = [];
   const responses: string[] = [];
@@ -188,10 +214,10 @@ export async function startUpstream(behaviour: UpstreamBehaviour, opts: Upstream
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  let { port } = server.address() as AddressInfo;
   if (behaviour === "refused") {
-    // Keep the port number, stop listening: connects to it are refused from now on.
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    port = await refusedPort();
   }
   return {
     behaviour,
