@@ -244,11 +244,8 @@ describe.skipIf(skipReason !== "")(`rendered apisix.yaml + config.yaml on the ng
     expect(counts()).toEqual(before);
   });
 
-  // KNOWN BUG, reported to the plugins' owner: azure-openai-dynamic builds the backend path from ctx.var.request_uri
-  // (what the client sent), so proxy-rewrite's regex_uri on the E2E routes has no effect and every E2E request is
-  // refused with 400 "only paths under /openai/ are forwarded" — on real APISIX too, where request_uri is also the
-  // client's. it.fails keeps this checked: once the plugin honours the rewritten uri, this fails; make it `it`.
-  it.fails("E2E prefix routes (known bug, see comment): proxy-rewrite strips the prefix before the backend sees the path", async () => {
+  // The provider honours $upstream_uri when proxy-rewrite set it (plugins/spillway-failover/client-path.ts).
+  it("E2E prefix routes: proxy-rewrite strips the prefix before the backend sees the path", async () => {
     const before = primary().requests().length;
     const { result: res, log } = await newLog(() =>
       fetch(`${gw!.url}/${E2E_PREFIX}/openai/deployments/${CHAT}/chat/completions?api-version=${API_VERSION}`, {
