@@ -112,7 +112,9 @@ provider.build_request = function (this: AiProvider, conf, body, opts) {
 
 /** Relays the backend's headers and says which backend answered; called before the first byte goes out. */
 function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpResponse, name: string | undefined): void {
-  const relayed = relayResponseHeaders(lowerHeaders(res.headers), true);
+  // The transport wrapper already lower-cased this response's headers for its own bookkeeping.
+  const upstream = state?.upstream_headers ?? lowerHeaders(res.headers);
+  const relayed = relayResponseHeaders(upstream, true);
   for (const [header, value] of pairs(relayed as unknown as LuaTable<string, string | string[]>)) {
     if (header !== "content-type") core.response.set_header(header, value as string);
   }
