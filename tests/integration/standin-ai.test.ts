@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { streamTimingProblems } from "../scenarios/stream-timing.ts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { expectNoErrorLines, parseAccessLog, reportLogsOnFailure } from "../rig/gateway.ts";
@@ -116,9 +117,8 @@ describe("stand-in AI path", () => {
       if (done) break;
       times.push(performance.now() - started);
     }
-    const gaps = times.slice(1, 6).map((t, i) => t - times[i]!);
-    expect(gaps.length).toBe(5);
-    for (const g of gaps) expect(Math.abs(g - INTERVAL_MS)).toBeLessThanOrEqual(30);
+    // Median, span and a stall ceiling (tests/scenarios/stream-timing.ts): robust to one late timer under load.
+    expect(streamTimingProblems(times, { minChunks: 6, eventIntervalMs: INTERVAL_MS, toleranceMs: 30 })).toEqual([]);
   });
 
   it("opens one upstream connection per request without keepalive, and reuses one with it (default)", async () => {
