@@ -98,6 +98,9 @@ provider.build_request = function (this: AiProvider, conf, body, opts) {
     for (const [name, value] of pairs(auth)) headers.set(lower(name), value);
   }
   headers.set("content-type", "application/json");
+  // With health checks, ai-proxy-multi resolves the endpoint to an IP and passes the real host name here (§1.2);
+  // base.build_request set it on the headers we just replaced.
+  if (opts.host_header !== undefined) headers.set("host", opts.host_header);
   params.headers = headers;
   params.path = route.path;
   params.query = route.query ?? "";

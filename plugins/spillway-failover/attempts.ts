@@ -23,8 +23,10 @@ function applyCooldown(
   headers: HeaderTable | undefined,
   nowMs: number,
 ): number | undefined {
-  const decision = decideCooldown(state.conf, kind, headers, nowMs, errorCount(key));
-  setErrorCount(key, decision.errors);
+  const errors = errorCount(key);
+  const decision = decideCooldown(state.conf, kind, headers, nowMs, errors);
+  // The common case (a success after a success) changes nothing: skip the shared-dict write and its lock.
+  if (decision.errors !== errors) setErrorCount(key, decision.errors);
   if (decision.cool_until_ms !== undefined) {
     cool(key, decision.cool_until_ms, kind, nowMs);
     if (state.conf.redis !== undefined) shareCooldown(state.conf.redis, key, decision.cool_until_ms, kind);
