@@ -97,6 +97,9 @@ function relay(this: void, state: RequestState, res: AiHttpResponse, name: strin
       ngx.flush(true);
     }
   }
+  // An answer without a body (e.g. 204) printed nothing: send the headers now, so that ngx_lua ends the request
+  // here instead of going on to nginx's proxy_pass (it does that only when access sent nothing).
+  if (!ngx.headers_sent) ngx.send_headers();
   if (res._httpc !== undefined) res._httpc.close();
 }
 

@@ -138,6 +138,7 @@ declare interface Ngx {
   say(...args: unknown[]): LuaMultiReturn<[1] | [undefined, string]>;
   print(...args: unknown[]): LuaMultiReturn<[1] | [undefined, string]>;
   flush(wait?: boolean): LuaMultiReturn<[1] | [undefined, string]>;
+  send_headers(): LuaMultiReturn<[1] | [undefined, string]>;
   exit(status: number): never;
   eof(): LuaMultiReturn<[1] | [undefined, string]>;
   sleep(seconds: number): void;
