@@ -410,6 +410,11 @@ export const providerPolicySuite: ScenarioSuite = {
         max_wait_ms: 2000,
         default_429_cooldown_ms: 1500,
       }),
+      route("checked", ["/openai/v1/embeddings"], [
+        // Health-checked instances are resolved to an IP; the backend must still see its own host name.
+        backend("primary", 10, { override: { endpoint: "http://localhost:{{upstream.primary.port}}" }, checks: { active: { http_path: "/healthz" } } }),
+        backend("secondary", 0),
+      ]),
       route("weighted", ["/openai/deployments/*"], [
         backend("primary", 0, { weight: 3 }),
         backend("secondary", 0, { weight: 1 }),
@@ -446,6 +451,12 @@ export const providerPolicySuite: ScenarioSuite = {
       expect: { status: 200, headers: { "x-gw-backend": "primary" } },
       upstreamCalls: { primary: 2, secondary: 1 },
       allowErrors: [ALL_TRIED_LOG],
+    }, PAIR),
+    fresh({
+      name: "a health-checked instance is called on its resolved IP with its own name as Host",
+      request: { path: "/openai/v1/embeddings", body: { model: "text-embedding-3-small", input: "hi" } },
+      expect: { status: 200, headers: { "x-gw-backend": "primary" } },
+      forwarded: { upstream: "primary", headers: { host: /^localhost:\d+$/ } },
     }, PAIR),
     fresh({
       name: "splits traffic by weight within a priority (3:1 over 8 requests)",

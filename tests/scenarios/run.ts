@@ -73,10 +73,10 @@ function simulatorOf(ups: Record<string, FakeUpstream>, name: string): Simulator
 /** Replaces {{upstream.<name>.hostPort|url}} in every string of a document. */
 export function substitute(doc: unknown, upstreams: Record<string, FakeUpstream>): unknown {
   if (typeof doc === "string") {
-    return doc.replace(/\{\{upstream\.([\w-]+)\.(hostPort|url)\}\}/g, (_m, name: string, field: "hostPort" | "url") => {
+    return doc.replace(/\{\{upstream\.([\w-]+)\.(hostPort|url|port)\}\}/g, (_m, name: string, field: "hostPort" | "url" | "port") => {
       const up = upstreams[name];
       if (!up) throw new Error(`scenario references undeclared upstream '${name}'`);
-      return up[field];
+      return String(up[field]);
     });
   }
   if (Array.isArray(doc)) return doc.map((d) => substitute(d, upstreams));

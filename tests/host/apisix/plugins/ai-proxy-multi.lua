@@ -1,9 +1,9 @@
 -- TEST CODE: part of the Spillway APISIX 3.18.0 stand-in (tests/host), never shipped or loaded in production.
 -- ai-proxy-multi: pick an instance in access (priority, weight, tried set), then before_proxy runs ai-proxy/base's
 -- attempt loop with retry_on_error deciding about fallback.
--- contract: apisix-ai-contract.md §2 (ai-proxy-multi 3.18). Not modelled: health checks (`checks` accepted and
--- ignored, as when no checker exists yet), semantic and chash balancers (refused by check_schema), DNS resolution of
--- endpoints, the llm_active_connections gauge.
+-- contract: apisix-ai-contract.md §2 (ai-proxy-multi 3.18). Not modelled: health checks (`checks` accepted; only
+-- the endpoint resolution they trigger is modelled, see resolve_checked), semantic and chash balancers (refused by
+-- check_schema), the llm_active_connections gauge.
 local core = require("apisix.core")
 local plugin = require("apisix.plugin")
 local schema = require("apisix.plugins.ai-proxy.schema")
@@ -113,6 +113,36 @@ end
 
 -- contract: apisix-ai-contract.md §2.1 (each pick may be vetoed; a vetoed instance is marked tried and another is
 -- picked, up to #instances times; nothing left → "all servers tried")
+-- contract: apisix-ai-contract.md §1.2 (host_header, ssl_server_name in extra_opts) and §2.5; ai-proxy-multi.lua
+-- resolve_endpoint / use_node_for_request at 3.18.0: an instance with `checks` is resolved to an IP node, and the
+-- request goes to that IP with the name as Host and SNI. The stand-in resolves only IP literals and `localhost`
+-- (tests stay on loopback); the checker itself is still not modelled.
+local function resolve_checked(instance)
+    local endpoint = instance.override and instance.override.endpoint
+    if not instance.checks or not endpoint then
+        return
+    end
+    local scheme, host, port = endpoint:match("^(https?)://([^:/]+):?(%d*)")
+    if not scheme then
+        return
+    end
+    port = tonumber(port) or (scheme == "https" and 443 or 80)
+    local ip, domain = host, nil
+    if not host:match("^%d+%.%d+%.%d+%.%d+$") then
+        if host ~= "localhost" then
+            return
+        end
+        ip, domain = "127.0.0.1", host
+    end
+    instance._resolved_endpoint = scheme .. "://" .. ip .. ":" .. port
+    if domain then
+        local default_port = (scheme == "https" and port == 443) or (scheme ~= "https" and port == 80)
+        instance._resolved_host_header = default_port and domain or (domain .. ":" .. port)
+        instance._resolved_ssl_server_name = domain
+    end
+end
+
+
 local function pick_target(ctx, conf)
     local picker = ctx.server_picker
     if not picker then
@@ -138,7 +168,9 @@ local function pick_target(ctx, conf)
         return nil, nil, "all servers tried"
     end
     ctx.balancer_server = name
-    return name, instance_conf(conf, name)
+    local instance = instance_conf(conf, name)
+    resolve_checked(instance)
+    return name, instance
 end
 
 
