@@ -55,6 +55,7 @@ export const FAILOVER_VARIABLES: ReadonlyArray<readonly [string, keyof FailoverO
   ["SPILLWAY_SEND_TIMEOUT_MS", "send_timeout_ms"],
   ["SPILLWAY_FIRST_BYTE_TIMEOUT_MS", "first_byte_timeout_ms"],
   ["SPILLWAY_MAX_WAIT_MS", "max_wait_ms"],
+  ["SPILLWAY_AFFINITY_TTL_S", "affinity_ttl_s"],
 ];
 
 /** Variables of the original accelerator whose meaning moved; reading them silently would hide a setting. */

@@ -15,6 +15,7 @@ import { forwardRequestHeaders, gatewayHeaders, relayResponseHeaders } from "../
 import { upstreamRoute } from "../lib/upstream-route";
 import { isCompletionsPath } from "../lib/usage";
 import { usageFromBody } from "../spillway-failover/usage";
+import { createdResponseId, rememberResponse } from "../spillway-failover/affinity";
 import type { DeploymentAliases, Route } from "../lib/upstream-route";
 import { requestState } from "../spillway-failover/state";
 import type { RequestState } from "../spillway-failover/state";
@@ -127,6 +128,14 @@ function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpRe
   }
 }
 
+/** A created response (non-streamed): its id now lives on this backend. */
+function rememberCreated(this: void, state: RequestState, ctx: ApisixCtx, parsed: unknown): void {
+  if (type(parsed) !== "table" || ctx.picked_ai_instance_name === undefined) return;
+  const body = parsed as JsonObject;
+  const id = body["id"];
+  if (body["object"] === "response" && typeof id === "string") rememberResponse(state.conf, id, ctx.picked_ai_instance_name);
+}
+
 provider.parse_response = function (this: AiProvider, ctx, res, clientProto, converter, conf) {
   const state = requestState(ctx);
   relayHeaders(state, res, ctx.picked_ai_instance_name);
@@ -137,13 +146,18 @@ provider.parse_response = function (this: AiProvider, ctx, res, clientProto, con
   }
   if (state !== undefined) state.committed = true;
   if (ctx.ai_client_protocol === "passthrough") usageFromBody(ctx, parsed);
+  if (state !== undefined && ctx.ai_client_protocol === "openai-responses") rememberCreated(state, ctx, parsed);
   return $multi(parsed);
 };
 
 provider.parse_streaming_response = function (this: AiProvider, ctx, res, targetProto, converter, conf) {
   const state = requestState(ctx);
-  const [failCode] = holdPreamble(ctx, state, res);
+  const [failCode, held] = holdPreamble(ctx, state, res);
   if (failCode !== undefined) return $multi(failCode);
+  if (state !== undefined && ctx.ai_client_protocol === "openai-responses" && ctx.picked_ai_instance_name !== undefined) {
+    const id = createdResponseId(held!);
+    if (id !== undefined) rememberResponse(state.conf, id, ctx.picked_ai_instance_name);
+  }
 
   relayHeaders(state, res, ctx.picked_ai_instance_name);
   if (state !== undefined) state.committed = true;

@@ -60,37 +60,39 @@ function failBeforeCommit(
 /**
  * Reads until the stream commits (first content event), fails, or ends. On commit res.body_reader is replaced
  * so that base.parse_streaming_response sees the exact bytes, held ones first. Returns a status only when the
- * attempt failed before anything reached the client.
+ * attempt failed before anything reached the client; otherwise (nil, the held bytes).
  */
 export function holdPreamble(
   this: void,
   ctx: ApisixCtx,
   state: RequestState | undefined,
   res: AiHttpResponse,
-): LuaMultiReturn<[number] | []> {
+): LuaMultiReturn<[number] | [undefined, string]> {
   const upstream = res.body_reader;
-  if (upstream === undefined) return $multi();
+  if (upstream === undefined) return $multi(undefined, "");
   const gate = newGate();
   while (true) {
     const [chunk, err] = upstream();
     if (err !== undefined) return failBeforeCommit(state, res, classifyTransportError(err), err);
     if (chunk === undefined) {
       // Ended while still holding (e.g. an empty completion): what was held is the whole answer.
-      res.body_reader = replayReader(release(gate), upstream);
-      return $multi();
+      const held = release(gate);
+      res.body_reader = replayReader(held, upstream);
+      return $multi(undefined, held);
     }
     const [verdict, detail] = feed(gate, chunk);
     if (verdict === "commit") {
       res.body_reader = replayReader(detail as string, upstream);
-      return $multi();
+      return $multi(undefined, detail as string);
     }
     if (verdict === "fail") {
       const streamError = detail as StreamError;
       const kind = classifyStreamError(streamError.code, streamError.type);
       if (kind === "client_error") {
         // The request's own fault: another backend would say the same, so relay it.
-        res.body_reader = replayReader(release(gate), upstream);
-        return $multi();
+        const held = release(gate);
+        res.body_reader = replayReader(held, upstream);
+        return $multi(undefined, held);
       }
       return failBeforeCommit(state, res, kind, `in-stream ${streamError.event} ${streamError.code ?? ""}`);
     }

@@ -13,6 +13,7 @@ import { classifyStatus } from "../lib/outcome";
 import { parseEndpoint, parseResponsesPath, unsafePathReason } from "../lib/upstream-route";
 import type { Endpoint } from "../lib/upstream-route";
 import { openAiError } from "../lib/openai-error";
+import { holderOf } from "./affinity";
 import type { AttemptTarget } from "./attempts";
 import { clientPathAndQuery } from "./client-path";
 import { lowerHeaders } from "./headers";
@@ -76,6 +77,14 @@ function requestParams(this: void, ctx: ApisixCtx, candidate: Candidate, path: s
   return params;
 }
 
+/** The candidates with the backend known to hold the response first (affinity.ts). */
+function holderFirst(this: void, candidates: Candidate[], holder: string): Candidate[] {
+  const ordered: Candidate[] = [];
+  for (const c of candidates) if (c.backend.name === holder) ordered.push(c);
+  for (const c of candidates) if (c.backend.name !== holder) ordered.push(c);
+  return ordered;
+}
+
 /** Sends the backend's answer to the client as it arrives. */
 function relay(this: void, state: RequestState, res: AiHttpResponse, name: string): void {
   ngx.status = res.status;
@@ -120,8 +129,10 @@ export function proxyBodyless(
   const [path, query] = clientPathAndQuery(ctx);
   const unsafe = unsafePathReason(path);
   if (unsafe !== undefined) return $multi(400, openAiError(unsafe, "invalid_request_error", "400"));
-  const lookup = parseResponsesPath(path) !== undefined;
-  const candidates = candidatesOf(conf);
+  const responsesPath = parseResponsesPath(path);
+  const lookup = responsesPath !== undefined;
+  const holder = responsesPath !== undefined ? holderOf(conf, responsesPath.id) : undefined;
+  const candidates = holder === undefined ? candidatesOf(conf) : holderFirst(candidatesOf(conf), holder);
   const [body] = core.request.get_body(undefined, ctx);
 
   let lastStatus = 502;

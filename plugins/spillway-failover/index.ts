@@ -8,6 +8,7 @@ import { available, SHARED_DICT } from "./cooldown-store";
 import { installPatches } from "./patches";
 import { PLUGIN_NAME, PRIORITY, schema as confSchema } from "./schema";
 import type { FailoverConf } from "./schema";
+import { pinFollowUp } from "./affinity";
 import { proxyBodyless } from "./bodyless";
 import { ensureSync } from "./redis-sync";
 import { usageFromChunk } from "./usage";
@@ -54,6 +55,7 @@ export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): void {
   }
   ctx.spillway = newRequestState(conf) as unknown as LuaTable<string, unknown>;
   if (conf.redis !== undefined) ensureSync(conf.redis);
+  pinFollowUp(conf, ctx);
   // A body-less route proxies in before_proxy, like ai-proxy-multi (APISIX skips its nginx upstream).
   if (conf.backends !== undefined) ctx.bypass_nginx_upstream = true;
 }

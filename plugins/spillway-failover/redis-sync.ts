@@ -22,7 +22,7 @@ const find = string.find;
 const sub = string.sub;
 const ngxNow = ngx.now;
 
-function connect(this: void, conf: RedisConf): LuaMultiReturn<[RestyRedis] | [undefined, string]> {
+export function connect(this: void, conf: RedisConf): LuaMultiReturn<[RestyRedis] | [undefined, string]> {
   const [red, err] = redisModule.newRedis();
   if (red === undefined) return $multi(undefined, `failed to create redis client: ${err}`);
   red.set_timeout(conf.timeout_ms);
@@ -56,6 +56,37 @@ function push(this: void, premature: boolean, conf: RedisConf, key: string, valu
   const [ok, hsetErr] = red.hset(hashKey(conf), key, value);
   if (ok === undefined) core.log.warn("spillway-failover: failed to push cooldown to redis: ", hsetErr);
   red.set_keepalive(KEEPALIVE_MS, POOL_SIZE);
+}
+
+function pushAffinity(this: void, premature: boolean, conf: RedisConf, id: string, backend: string, ttl: number): void {
+  if (premature) return;
+  const [red, err] = connect(conf);
+  if (red === undefined) {
+    core.log.warn("spillway-failover: response affinity not shared with other replicas: ", err);
+    return;
+  }
+  const [ok, setErr] = red.set(`${conf.prefix}:af:${id}`, backend, "EX", ttl);
+  if (ok === undefined) core.log.warn("spillway-failover: failed to push response affinity to redis: ", setErr);
+  red.set_keepalive(KEEPALIVE_MS, POOL_SIZE);
+}
+
+/** Shares which backend holds a response, without delaying the request. */
+export function shareAffinity(this: void, conf: RedisConf, id: string, backend: string, ttl: number): void {
+  const [ok, err] = ngx.timer.at(0, pushAffinity, conf, id, backend, ttl);
+  if (ok === undefined) core.log.warn("spillway-failover: failed to schedule the redis push: ", err);
+}
+
+/** The backend another replica recorded for a response id (one round trip; only for follow-up requests). */
+export function fetchAffinity(this: void, conf: RedisConf, id: string): string | undefined {
+  const [red, err] = connect(conf);
+  if (red === undefined) {
+    core.log.warn("spillway-failover: cannot read response affinity from redis: ", err);
+    return undefined;
+  }
+  const [value, getErr] = red.get(`${conf.prefix}:af:${id}`);
+  if (value === undefined) core.log.warn("spillway-failover: failed to read response affinity from redis: ", getErr);
+  red.set_keepalive(KEEPALIVE_MS, POOL_SIZE);
+  return typeof value === "string" ? value : undefined;
 }
 
 /** Shares a new cooldown with the other replicas, without delaying the request. */

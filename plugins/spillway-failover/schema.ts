@@ -76,6 +76,12 @@ export const schema = {
       type: "integer", minimum: 0, default: 0,
       description: "If every backend is throttled (429 or cooling from one) and the earliest recovers within this, wait and retry instead of answering 429. Waits in one request add up against it.",
     },
+    affinity_ttl_s: {
+      type: "integer", minimum: 0, default: 86400,
+      description:
+        "How long the gateway remembers which backend holds a Responses API response, so that previous_response_id " +
+        "and GET/DELETE /responses/{id} reach it; 0 turns affinity off.",
+    },
     redis: redisSchema,
     backends: {
       type: "array",
@@ -107,6 +113,7 @@ export interface FailoverConf {
   send_timeout_ms: number;
   first_byte_timeout_ms: number;
   max_wait_ms: number;
+  affinity_ttl_s: number;
   backends?: BodylessBackend[];
   redis?: {
     host: string;

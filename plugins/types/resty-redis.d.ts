@@ -4,6 +4,9 @@ declare interface RestyRedis {
   connect(this: RestyRedis, host: string, port: number, options?: { ssl?: boolean; pool?: string }): LuaMultiReturn<[1] | [undefined, string]>;
   auth(this: RestyRedis, password: string): LuaMultiReturn<[string] | [undefined, string]>;
   select(this: RestyRedis, db: number): LuaMultiReturn<[string] | [undefined, string]>;
+  /** A missing key comes back as ngx.null. */
+  get(this: RestyRedis, key: string): LuaMultiReturn<[string | LuaUserdata] | [undefined, string]>;
+  set(this: RestyRedis, key: string, value: string, ex: "EX", seconds: number): LuaMultiReturn<[string] | [undefined, string]>;
   hset(this: RestyRedis, key: string, field: string, value: string): LuaMultiReturn<[number] | [undefined, string]>;
   hdel(this: RestyRedis, key: string, ...fields: string[]): LuaMultiReturn<[number] | [undefined, string]>;
   /** Flat array: field, value, field, value, ... */

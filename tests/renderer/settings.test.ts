@@ -206,6 +206,11 @@ describe("settings values", () => {
     });
   });
 
+  it("reads the Responses affinity lifetime, and 0 turns it off", () => {
+    expect(loadSettings({ ...MINIMAL_ENV, SPILLWAY_AFFINITY_TTL_S: "3600" }).settings.failover).toEqual({ affinity_ttl_s: 3600 });
+    expect(loadSettings({ ...MINIMAL_ENV, SPILLWAY_AFFINITY_TTL_S: "0" }).settings.failover).toEqual({ affinity_ttl_s: 0 });
+  });
+
   it("follows GATEWAY_LOG_MODE for log level, summaries and sampling unless overridden", () => {
     const dev = loadSettings({ ...OK, GATEWAY_LOG_MODE: "dev", OTEL_COLLECTOR_ENDPOINT: "localhost:4318" }).settings;
     expect([dev.logLevel, dev.proxy.logSummaries, dev.telemetry?.sampleRate, dev.telemetry?.debugExporter]).toEqual(["info", true, 1, true]);

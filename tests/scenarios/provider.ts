@@ -468,7 +468,67 @@ export const providerPolicySuite: ScenarioSuite = {
   ],
 };
 
+/** A response created through the gateway lands on "secondary" (primary throttled for a moment). */
+const RESPONSE_ID = /"id":"(resp_[^"]+)"/;
+
+export const providerAffinitySuite: ScenarioSuite = {
+  name: "Responses API affinity",
+  configYaml: CONFIG_YAML,
+  upstreams: { primary: sim, secondary: sim },
+  apisixYaml: {
+    routes: [
+      route("responses", [RESPONSES], [backend("primary", 10), backend("secondary", 0)], { default_429_cooldown_ms: 300 }),
+      bodylessRoute("responses-by-id", ["/openai/v1/responses/*"], ["GET", "DELETE", "POST"]),
+    ],
+  },
+  cases: [
+    fresh({
+      name: "a response created while the primary is throttled is served by the secondary",
+      faults: { primary: [{ kind: "status", status: 429, retryAfterMs: 300, times: 1 }] },
+      request: { path: RESPONSES, body: { model: "basic", input: "hi", max_output_tokens: 3 } },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary" } },
+      capture: { plain: RESPONSE_ID },
+    }, PAIR),
+    {
+      name: "a follow-up with previous_response_id goes to the backend that holds it, though the primary is healthy again",
+      waitMs: 400,
+      request: { path: RESPONSES, body: { model: "basic", input: "and then?", max_output_tokens: 3, previous_response_id: "{{var.plain}}" } },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "1" } },
+      upstreamCalls: { primary: 0, secondary: 1 },
+    },
+    {
+      name: "GET /responses/{id} asks the holder first",
+      request: { path: "/openai/v1/responses/{{var.plain}}" },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "1" } },
+      upstreamCalls: { primary: 0, secondary: 1 },
+    },
+    {
+      // Not fresh(): a simulator reset would drop the stored response.
+      name: "a follow-up whose holder is throttled gets a 429 with Retry-After, not another backend's 404",
+      faults: { primary: [], secondary: [{ kind: "status", status: 429, retryAfterMs: 2000, times: 1 }] },
+      request: { path: RESPONSES, body: { model: "basic", input: "again", max_output_tokens: 3, previous_response_id: "{{var.plain}}" } },
+      expect: { status: 429, headers: { "retry-after": "2" } },
+      upstreamCalls: { primary: 0, secondary: 1 },
+    },
+    fresh({
+      name: "a streamed create is remembered from its response.created event",
+      faults: { primary: [{ kind: "status", status: 429, retryAfterMs: 300, times: 1 }] },
+      request: { path: RESPONSES, body: { model: "stream", input: "hi", max_output_tokens: 3, stream: true } },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary" } },
+      capture: { streamed: RESPONSE_ID },
+    }, PAIR),
+    {
+      name: "DELETE /responses/{id} of a streamed response reaches its holder directly",
+      waitMs: 400,
+      request: { method: "DELETE", path: "/openai/v1/responses/{{var.streamed}}" },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "1" }, json: { deleted: true } },
+      upstreamCalls: { primary: 0, secondary: 1 },
+    },
+  ],
+};
+
 export const PROVIDER_SUITES = [
+  providerAffinitySuite,
   providerPolicySuite,
   providerFailoverSuite,
   providerStreamingSuite,

@@ -182,7 +182,25 @@ async function newAccessEntry(gw: Gateway, before: number) {
   }
 }
 
-async function runCase(gw: Gateway, ups: Record<string, FakeUpstream>, c: ScenarioCase, host: ScenarioHost, ledger: AccessLedger): Promise<void> {
+/** Replaces {{var.<name>}} in the request path and in every string of the request body. */
+function withVars(c: ScenarioCase, vars: Record<string, string>): ScenarioCase {
+  const fill = (text: string) => text.replace(/\{\{var\.(\w+)\}\}/g, (_m, k: string) => {
+    if (vars[k] === undefined) throw new Error(`case '${c.name}' uses {{var.${k}}}, which no earlier case captured`);
+    return vars[k]!;
+  });
+  const body = c.request.body;
+  const filled = typeof body === "string" ? fill(body) : body === undefined ? undefined : JSON.parse(fill(JSON.stringify(body)));
+  return { ...c, request: { ...c.request, path: fill(c.request.path), body: filled } };
+}
+
+async function runCase(
+  gw: Gateway,
+  ups: Record<string, FakeUpstream>,
+  c: ScenarioCase,
+  host: ScenarioHost,
+  ledger: AccessLedger,
+  vars: Record<string, string>,
+): Promise<void> {
   for (const name of c.resetSimulators ?? []) simulatorOf(ups, name).reset();
   for (const [name, faults] of Object.entries(c.faults ?? {})) {
     const sim = simulatorOf(ups, name);
@@ -195,9 +213,9 @@ async function runCase(gw: Gateway, ups: Record<string, FakeUpstream>, c: Scenar
       const s = (ups[n] as { simulator?: SimulatorHandle }).simulator;
       return s ? [[n, s]] : [];
     }));
-    const vars = await c.setup(sims);
-    c = { ...c, request: { ...c.request, path: c.request.path.replace(/\{\{var\.(\w+)\}\}/g, (_m, k: string) => vars[k] ?? "") } };
+    Object.assign(vars, await c.setup(sims));
   }
+  c = withVars(c, vars);
   const accessBefore = await settleAccessLog(gw, ledger);
   const logStart = gw.errorLog().length;
   const callsBefore = Object.fromEntries(Object.entries(ups).map(([n, u]) => [n, u.requests.length]));
@@ -207,6 +225,11 @@ async function runCase(gw: Gateway, ups: Record<string, FakeUpstream>, c: Scenar
     ledger.sent++;
     sent = await send(gw, c);
     checkResponse(sent, c, ups);
+    for (const [name, re] of Object.entries(c.capture ?? {})) {
+      const m = re.exec(sent.body);
+      if (!m?.[1]) throw new Error(`case '${c.name}': nothing to capture for '${name}' with ${re}`);
+      vars[name] = m[1];
+    }
   }
   if (!sent) throw new Error(`case '${c.name}': repeat must be at least 1`);
 
@@ -255,6 +278,8 @@ export function runScenarioSuites(host: ScenarioHost, suites: ScenarioSuite[]): 
       let dir: string | undefined;
       const ups: Record<string, FakeUpstream> = {};
       const ledger: AccessLedger = { base: 0, sent: 0 };
+      /** Values captured by earlier cases of this suite (ScenarioCase.capture). */
+      const vars: Record<string, string> = {};
 
       beforeAll(async () => {
         for (const [name, decl] of Object.entries(suite.upstreams)) {
@@ -291,7 +316,7 @@ export function runScenarioSuites(host: ScenarioHost, suites: ScenarioSuite[]): 
       for (const c of suite.cases) {
         const skip = c.skipOn?.[host.name];
         if (skip) it.skip(`${c.name} — skipped on ${host.name}: ${skip}`, () => {});
-        else it(c.name, () => runCase(gw!, ups, c, host, ledger));
+        else it(c.name, () => runCase(gw!, ups, c, host, ledger, vars));
       }
     });
   }

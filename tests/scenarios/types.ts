@@ -85,6 +85,11 @@ export interface ScenarioCase {
    * them) and return values that `{{var.<name>}}` in the request path stands for.
    */
   setup?: (simulators: Record<string, SimulatorHandle>) => Promise<Record<string, string>>;
+  /**
+   * After the response: keep the first group of each regex over the response body as a suite variable, for
+   * `{{var.<name>}}` in the path or body of later cases (e.g. a response id for a follow-up request).
+   */
+  capture?: Record<string, RegExp>;
   request: ScenarioRequest;
   /** Send the request this many times, one after another (default 1); every response must match `expect`. */
   repeat?: number;

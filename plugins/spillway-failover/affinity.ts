@@ -1,0 +1,89 @@
+/**
+ * Responses API affinity: a stored response (and so `previous_response_id`, GET/DELETE /responses/{id}, cancel)
+ * exists only on the Azure resource that created it, so the gateway remembers which backend answered each
+ * response id and sends follow-ups there (apisix-ai-contract.md §7, "Responses API affinity").
+ * Kept in the shared dict (`af:<id>` → backend) for affinity_ttl_s, and in Redis when configured. A follow-up is
+ * pinned to its holder with no fallback: another backend would answer 404 for an id it never saw.
+ */
+import * as core from "apisix.core";
+import * as cjson from "cjson.safe";
+import { SHARED_DICT } from "./cooldown-store";
+import { fetchAffinity, shareAffinity } from "./redis-sync";
+import type { FailoverConf } from "./schema";
+
+const find = string.find;
+const sub = string.sub;
+
+function dict(this: void): NgxSharedDict | undefined {
+  return ngx.shared[SHARED_DICT];
+}
+
+/** Records that `backend` holds response `id`. */
+export function rememberResponse(this: void, conf: FailoverConf, id: string, backend: string): void {
+  if (conf.affinity_ttl_s <= 0 || id === "") return;
+  dict()?.set(`af:${id}`, backend, conf.affinity_ttl_s);
+  if (conf.redis !== undefined) shareAffinity(conf.redis, id, backend, conf.affinity_ttl_s);
+}
+
+/** The backend holding response `id`, if known here or (with Redis) to another replica. */
+export function holderOf(this: void, conf: FailoverConf, id: string): string | undefined {
+  if (conf.affinity_ttl_s <= 0) return undefined;
+  const shared = dict();
+  if (shared !== undefined) {
+    const [local] = shared.get(`af:${id}`);
+    if (typeof local === "string") return local;
+  }
+  if (conf.redis === undefined) return undefined;
+  const remote = fetchAffinity(conf.redis, id);
+  if (remote !== undefined) dict()?.set(`af:${id}`, remote, conf.affinity_ttl_s);
+  return remote;
+}
+
+/** `previous_response_id` of the request body; the body is decoded only when it mentions one. */
+export function previousResponseId(this: void, ctx: ApisixCtx): string | undefined {
+  const [raw] = core.request.get_body(undefined, ctx);
+  if (raw === undefined || find(raw, '"previous_response_id"', 1, true) === undefined) return undefined;
+  const [body] = cjson.decode(raw);
+  if (type(body) !== "table") return undefined;
+  const id = (body as JsonObject)["previous_response_id"];
+  return typeof id === "string" && id !== "" ? id : undefined;
+}
+
+/** The response id of a `response.created` event among a stream's held bytes. */
+export function createdResponseId(this: void, held: string): string | undefined {
+  const [at] = find(held, "response.created", 1, true);
+  if (at === undefined) return undefined;
+  const [dataAt] = find(held, "data:", at, true);
+  if (dataAt === undefined) return undefined;
+  const [lineEnd] = find(held, "\n", dataAt, true);
+  const [event] = cjson.decode(sub(held, dataAt + 5, lineEnd === undefined ? -1 : lineEnd - 1));
+  if (type(event) !== "table") return undefined;
+  const response = (event as JsonObject)["response"];
+  if (type(response) !== "table") return undefined;
+  const id = (response as JsonObject)["id"];
+  return typeof id === "string" ? id : undefined;
+}
+
+/**
+ * Pins a follow-up (`previous_response_id`) to the backend holding that response, replacing ai-proxy-multi's
+ * pick and removing its picker so that nothing falls back elsewhere (hook type A, contract §7).
+ */
+export function pinFollowUp(this: void, conf: FailoverConf, ctx: ApisixCtx): void {
+  if (ctx.ai_client_protocol !== "openai-responses" || conf.affinity_ttl_s <= 0) return;
+  const id = previousResponseId(ctx);
+  if (id === undefined) return;
+  const holder = holderOf(conf, id);
+  if (holder === undefined || holder === ctx.picked_ai_instance_name) return;
+  const route = (ctx as unknown as { matched_route?: { value?: { plugins?: LuaTable<string, unknown> } } }).matched_route;
+  const multi = route?.value?.plugins?.get("ai-proxy-multi") as { instances?: { name: string }[] } | undefined;
+  for (const instance of multi?.instances ?? []) {
+    if (instance.name === holder) {
+      ctx.picked_ai_instance_name = holder;
+      ctx.picked_ai_instance = instance as unknown as LuaTable<string, unknown>;
+      ctx.balancer_ip = holder;
+      (ctx as unknown as LuaTable<string, unknown>).set("server_picker", undefined);
+      return;
+    }
+  }
+  core.log.info("spillway-failover: the backend holding a previous response is not on this route any more");
+}
