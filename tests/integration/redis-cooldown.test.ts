@@ -16,7 +16,7 @@ const CHAT = { model: "gpt-4o", messages: [{ role: "user", content: "hi" }], max
 function config(sims: SimulatorHandle[], redisPort: number): { apisixYaml: string; configYaml: string } {
   const route = {
     id: "chat",
-    uri: "/openai/v1/chat/completions",
+    uris: ["/openai/v1/chat/completions", "/openai/v1/responses"],
     plugins: {
       "spillway-failover": { redis: { host: "127.0.0.1", port: redisPort, timeout_ms: 200, prefix: "test" } },
       "ai-proxy-multi": { fallback_strategy: ["http_429", "http_5xx"], instances: simulatorInstances(sims, SIM_KEY) },
@@ -44,7 +44,7 @@ describe("cooldowns shared by replicas through Redis", () => {
     sims = await startSimulators(["primary", "secondary"].map((name) => ({
       name,
       apiKey: SIM_KEY,
-      deployments: { "gpt-4o": { model: "gpt-4o" }, other: { model: "gpt-4o" } },
+      deployments: { "gpt-4o": { model: "gpt-4o" }, other: { model: "gpt-4o" }, "gpt-4o-fresh": { model: "gpt-4o" } },
       latency: { baseMs: 0, perTokenMs: 0 },
     })));
     const files = config(sims, redis.port);
@@ -77,16 +77,40 @@ describe("cooldowns shared by replicas through Redis", () => {
     expect(severeLines(replicaA.errorLog() + replicaB.errorLog())).toEqual([]);
   });
 
+  it("a Responses follow-up on one replica reaches the backend that created the response through the other", async () => {
+    sims[0]!.setFaults([{ kind: "status", status: 429, retryAfterMs: 20_000, deployment: "other" }]);
+    const created = await fetch(`${replicaA.url}/openai/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "other", input: "hi", max_output_tokens: 3 }),
+    });
+    expect(created.headers.get("x-gw-backend")).toBe("secondary");
+    const { id } = (await created.json()) as { id: string };
+    sims[0]!.clearFaults();
+    await new Promise((r) => setTimeout(r, 200)); // the push to Redis runs in a timer
+    const primaryCalls = sims[0]!.stats().total;
+    // Nothing is cooling for this deployment, and replica B never saw the response: only the affinity it reads
+    // from Redis can send the follow-up to "secondary" (the primary would answer 404 for an unknown id).
+    const followUp = await fetch(`${replicaB.url}/openai/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-fresh", input: "and?", max_output_tokens: 3, previous_response_id: id }),
+    });
+    expect(followUp.status).toBe(200);
+    expect(followUp.headers.get("x-gw-backend")).toBe("secondary");
+    expect(sims[0]!.stats().total - primaryCalls).toBe(0);
+  });
+
   it("keeps answering when Redis is down; cooldowns then stay per replica", async () => {
     await redis.stop();
-    sims[0]!.setFaults([{ kind: "status", status: 429, retryAfterMs: 20_000, deployment: "other" }]);
-    const res = await chat(replicaA, "other");
+    sims[0]!.setFaults([{ kind: "status", status: 429, retryAfterMs: 20_000, deployment: "gpt-4o-fresh" }]);
+    const res = await chat(replicaA, "gpt-4o-fresh");
     expect(res.status).toBe(200);
     expect(res.headers.get("x-gw-backend")).toBe("secondary");
     await new Promise((r) => setTimeout(r, 300));
     expect(replicaA.errorLog()).toMatch(/cooldown not shared with other replicas: failed to connect to redis/);
     // The cooldown still holds on this replica.
-    const again = await chat(replicaA, "other");
+    const again = await chat(replicaA, "gpt-4o-fresh");
     expect(again.headers.get("x-gw-attempts")).toBe("1");
     expect(severeLines(replicaA.errorLog())).toEqual([]);
   });
