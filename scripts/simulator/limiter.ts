@@ -27,6 +27,9 @@ export class TokensPerMinuteWindow {
   private times: number[] = [];
   private costs: number[] = [];
   private head = 0;
+  /** First entry inside the 10 s window: advanced like `head`, so counting requests is O(1) amortised. */
+  private head10 = 0;
+  private lastCut10 = -Infinity;
   private liveTokens = 0;
 
   constructor(
@@ -54,6 +57,8 @@ export class TokensPerMinuteWindow {
     this.times = [];
     this.costs = [];
     this.head = 0;
+    this.head10 = 0;
+    this.lastCut10 = -Infinity;
     this.liveTokens = 0;
   }
 
@@ -65,14 +70,17 @@ export class TokensPerMinuteWindow {
     if (this.head >= COMPACT_AFTER && this.head * 2 >= this.times.length) {
       this.times = this.times.slice(this.head);
       this.costs = this.costs.slice(this.head);
+      this.head10 = Math.max(0, this.head10 - this.head);
       this.head = 0;
     }
   }
 
   private countSince(cutOff: number): number {
-    let n = 0;
-    for (let i = this.times.length - 1; i >= this.head && this.times[i]! > cutOff; i--) n++;
-    return n;
+    // A clock that went backwards (tests) may bring older entries back into the window: start over from head.
+    if (cutOff < this.lastCut10 || this.head10 < this.head) this.head10 = this.head;
+    this.lastCut10 = cutOff;
+    while (this.head10 < this.times.length && this.times[this.head10]! <= cutOff) this.head10++;
+    return this.times.length - this.head10;
   }
 
   private insert(nowMs: number, cost: number): void {
@@ -81,6 +89,8 @@ export class TokensPerMinuteWindow {
     while (i > this.head && this.times[i - 1]! > nowMs) i--;
     this.times.splice(i, 0, nowMs);
     this.costs.splice(i, 0, cost);
+    // An entry inserted in front of head10 shifts the entry head10 pointed at.
+    if (i < this.head10) this.head10++;
     this.liveTokens += cost;
   }
 

@@ -188,3 +188,17 @@ describe("limiter over HTTP (fake clock)", () => {
     }
   });
 });
+
+describe("TokensPerMinuteWindow at load", () => {
+  it("counts the 10 s window exactly while it slides over many entries", () => {
+    // 20k requests per 10 s allowed; 1 request per ms for 25 s.
+    const w = new TokensPerMinuteWindow(20_000, 1_000_000_000);
+    let last: ReturnType<TokensPerMinuteWindow["add"]> | undefined;
+    for (let t = 0; t < 25_000; t++) last = w.add(1, t);
+    // At t = 24,999 the window (t - 10 s, t] holds 10,000 entries including this one.
+    expect(last).toEqual({ success: true, remainingTokens: 1_000_000_000 - 25_000, remainingRequests: 20_000 - 10_000 });
+    // A clock that goes back to 20 s counts every entry after 10 s again: 14,999 of them, plus this request.
+    const back = w.add(1, 20_000);
+    expect(back).toMatchObject({ success: true, remainingRequests: 20_000 - 15_000 });
+  });
+});
