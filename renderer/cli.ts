@@ -1,11 +1,11 @@
 /**
  * `spillway render`: env files + process env + Key Vault → apisix.yaml, config.yaml (+ otel-collector.yaml).
- * Exit codes (scripts/lib/errors.ts): 0 ok, 2 bad usage, 3 invalid configuration (every problem listed),
+ * Exit codes (lib/errors.ts): 0 ok, 2 bad usage, 3 invalid configuration (every problem listed),
  * 4 Key Vault or filesystem unavailable, 70 Spillway bug.
  */
 import path from "node:path";
 import type { Command } from "commander";
-import { UsageError } from "../scripts/lib/errors.ts";
+import { UsageError } from "../lib/errors.ts";
 import { formatDryRun, redactedSecrets } from "./redact.ts";
 import { renderConfig, type Rendered } from "./render.ts";
 import { processEnv, loadSettings, type LoadedSettings } from "./settings.ts";

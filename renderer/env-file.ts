@@ -4,7 +4,7 @@
  * Pure: text in, entries out; errors name the file and line.
  */
 import { readFileSync } from "node:fs";
-import { ConfigError } from "../scripts/lib/errors.ts";
+import { ConfigError } from "../lib/errors.ts";
 
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)?$/;
 

@@ -4,7 +4,7 @@
  * is the single place that turns a typed error into an exit code.
  */
 import { Command } from "commander";
-import { exitCodeOf } from "../scripts/lib/errors.ts";
+import { exitCodeOf } from "../lib/errors.ts";
 import { register } from "./cli.ts";
 
 const program = new Command("spillway").description("Spillway gateway image: render the APISIX configuration").showHelpAfterError();

@@ -5,7 +5,7 @@
  */
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
 import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
-import { ConfigError, EnvironmentError } from "../scripts/lib/errors.ts";
+import { ConfigError, EnvironmentError } from "../lib/errors.ts";
 
 export interface KeyVaultOptions {
   vaultUrl: string;

@@ -3,7 +3,7 @@
  * refuses to print if any real secret value still appears (a second line of defence against a secret that reached
  * the output through some other path).
  */
-import { InternalError } from "../scripts/lib/errors.ts";
+import { InternalError } from "../lib/errors.ts";
 import type { Rendered } from "./render.ts";
 import type { Secrets } from "./settings.ts";
 

@@ -4,7 +4,7 @@
  * Every plugin conf is validated (./validate.ts) before the text is produced.
  */
 import { stringify } from "yaml";
-import { ConfigError } from "../scripts/lib/errors.ts";
+import { ConfigError } from "../lib/errors.ts";
 import { buildConfig } from "./config-yaml.ts";
 import { buildOtelCollector } from "./otel.ts";
 import { buildConsumers, buildRoutes } from "./routes.ts";

@@ -5,7 +5,7 @@
  * Every variable is documented in docs/configuration.md (a test checks that).
  */
 import { schema as failoverSchema, type FailoverConf } from "../plugins/spillway-failover/schema.ts";
-import { ConfigError } from "../scripts/lib/errors.ts";
+import { ConfigError } from "../lib/errors.ts";
 import { EnvReader, Problems, type EnvRecord } from "./env-values.ts";
 import { BACKEND_PREFIX, CLIENT_PREFIX, readBackends, readClients, type Backend, type Client } from "./settings-groups.ts";
 import { readOptions } from "./settings-options.ts";

@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { ConfigError } from "../scripts/lib/errors.ts";
+import { ConfigError } from "../lib/errors.ts";
 import { readEnvFile } from "./env-file.ts";
 import type { EnvRecord } from "./env-values.ts";
 import { readKeyVault, type KeyVaultOptions, type KeyVaultReader } from "./key-vault.ts";

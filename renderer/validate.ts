@@ -6,7 +6,7 @@
 import { Ajv, type ValidateFunction } from "ajv";
 import { consumerSchema, PLUGIN_NAME as AUTH, schema as authSchema } from "../plugins/azure-openai-auth/schema.ts";
 import { PLUGIN_NAME as FAILOVER, PROVIDER_NAME, providerConfSchema, schema as failoverSchema } from "../plugins/spillway-failover/schema.ts";
-import { ConfigError } from "../scripts/lib/errors.ts";
+import { ConfigError } from "../lib/errors.ts";
 import { checkAiProxyMulti, checkConsumerName, checkRoute } from "./apisix-shapes.ts";
 
 type Obj = Record<string, unknown>;

@@ -3,7 +3,7 @@
  * wires them up and is the only place that turns errors into exit codes.
  */
 import { Command } from "commander";
-import { exitCodeOf } from "./lib/errors.ts";
+import { exitCodeOf } from "../lib/errors.ts";
 
 type Registrar = (program: Command) => void;
 

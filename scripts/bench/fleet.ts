@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { InternalError } from "../lib/errors.ts";
+import { InternalError } from "../../lib/errors.ts";
 import { BENCH_URI, startBenchGateway, type GatewayProcess, type GatewayRoute } from "./gateways.ts";
 import type { BenchPlan, WrkTarget } from "./options.ts";
 import { startRawNginx, startSimulatorProcess, type NginxProcess, type SimulatorProcess } from "./processes.ts";

@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
-import { EnvironmentError } from "../lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 import { childPids, readPidFile } from "./proc.ts";
 
 export const STANDIN_LABEL = "nginx stand-in of APISIX (test code), not the official APISIX runtime";

@@ -2,7 +2,7 @@
  * `spillway bench` options → the plan of one run. Pure: the CLI flags in, validated numbers out, so the budget of a
  * run (default under ~3 min, --quick under ~40 s) is visible and testable without timing anything.
  */
-import { UsageError } from "../lib/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 
 export interface BenchFlags {
   duration?: string;

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { EnvironmentError } from "../lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 import { repoRoot } from "../lib/pins.ts";
 import { freePort } from "../start/ports.ts";
 import { childPids } from "./proc.ts";

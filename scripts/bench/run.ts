@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import path from "node:path";
-import { EnvironmentError } from "../lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 import { repoRoot } from "../lib/pins.ts";
 import { chatBody, startFleet, targetOf, warmUpAndCheck, type Fleet, type Target } from "./fleet.ts";
 import { STANDIN_LABEL } from "./gateways.ts";

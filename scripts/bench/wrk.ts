@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { EnvironmentError } from "../lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 
 /** The marker of the line our done() hook prints; everything else wrk prints is ignored. */
 export const RESULT_MARK = "SPILLWAY_WRK";

@@ -2,7 +2,7 @@
  * Runs a plan: resolves placeholders from captured `terraform output -json`, writes tfvars, feeds secrets to az
  * through 0600 temp files (never argv, never stdout), and reports progress. Process spawning is injected.
  */
-import { EnvironmentError, InternalError } from "../lib/errors.ts";
+import { EnvironmentError, InternalError } from "../../lib/errors.ts";
 import type { Action, Plan, TfValue, Tool } from "./plan.ts";
 import { commandLine, redact } from "./render.ts";
 

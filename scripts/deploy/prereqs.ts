@@ -3,7 +3,7 @@
  * Docker when --local-docker, and image ignore files that keep secrets out of build contexts. Probing is an adapter; judging the
  * probe results is pure, so every message is testable.
  */
-import { EnvironmentError } from "../lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 import { contextProblems } from "./dockerignore.ts";
 
 export interface ProbeResult {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { readEnvFile } from "../../renderer/env-file.ts";
-import { ConfigError, EnvironmentError, UsageError } from "../lib/errors.ts";
+import { ConfigError, EnvironmentError, UsageError } from "../../lib/errors.ts";
 import { pins, repoRoot } from "../lib/pins.ts";
 import { ignoreFileOf, stageContext } from "./context.ts";
 import { executePlan, type ExecDeps, type RunResult } from "./execute.ts";

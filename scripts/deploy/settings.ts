@@ -4,7 +4,7 @@
  * setting. Every key of the secrets file becomes a Key Vault secret (GATEWAY_CLIENT_KEY_0 -> gateway-client-key-0).
  * Pure: parsed entries in, typed settings or a ConfigError listing every problem out.
  */
-import { ConfigError } from "../lib/errors.ts";
+import { ConfigError } from "../../lib/errors.ts";
 
 export interface DeploySettings {
   subscriptionId: string;

@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY apisix/pins.json apisix/pins.json
+COPY lib lib
 COPY renderer renderer
 COPY plugins plugins
 COPY scripts scripts

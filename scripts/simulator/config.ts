@@ -2,7 +2,7 @@
  * Simulator configuration: normalise SimulatorOptions (defaults, validation that lists every problem), merge
  * latency, and the aoai-api-simulator compatible view and PATCH of /++/config.
  */
-import { ConfigError } from "../lib/errors.ts";
+import { ConfigError } from "../../lib/errors.ts";
 import type { Clock, DeploymentOptions, FaultSpec, LatencyOptions, Operation, SimulatorOptions } from "./types.ts";
 import { systemClock } from "./clock.ts";
 import { validateFaults } from "./faults.ts";

@@ -10,7 +10,7 @@ import { createInstance } from "./instance.ts";
 import { listen } from "./server.ts";
 import { loadEncoder } from "./tokens.ts";
 import type { DeploymentOptions, FaultSpec, SimulatorHandle, SimulatorOptions } from "./types.ts";
-import { ConfigError } from "../lib/errors.ts";
+import { ConfigError } from "../../lib/errors.ts";
 
 export type * from "./types.ts";
 export { fakeClock, systemClock, type FakeClock } from "./clock.ts";

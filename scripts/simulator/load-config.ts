@@ -3,7 +3,7 @@
  * reading the files). Config file: one instance object, or {"apiKey"?, "host"?, "instances": [ … ]}.
  */
 import { readFileSync } from "node:fs";
-import { ConfigError, UsageError } from "../lib/errors.ts";
+import { ConfigError, UsageError } from "../../lib/errors.ts";
 import type { DeploymentOptions, LatencyOptions, SimulatorOptions } from "./types.ts";
 import { TOOLKIT_DEPLOYMENTS } from "./index.ts";
 

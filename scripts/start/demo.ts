@@ -11,7 +11,7 @@ import path from "node:path";
 import OpenAI from "openai";
 import { renderOnce } from "../../renderer/cli.ts";
 import { processEnv } from "../../renderer/settings.ts";
-import { UsageError } from "../lib/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 import type { SimulatorHandle } from "../simulator/index.ts";
 import { freePort } from "./ports.ts";
 import { buildLua, chooseGateway, launch, luaPathFor, STANDIN_BANNER, type Choice, type GatewayKind, type Launched } from "./gateway.ts";

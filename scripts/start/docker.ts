@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { userInfo } from "node:os";
 import path from "node:path";
-import { EnvironmentError } from "../lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 import { pins, repoRoot } from "../lib/pins.ts";
 
 export const IMAGE_TAG = `spillway-gateway:${pins.apisix_version}-local`;

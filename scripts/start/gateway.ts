@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Rendered } from "../../renderer/render.ts";
 import type { Settings } from "../../renderer/settings.ts";
 import { FILES, writeRendered } from "../../renderer/write.ts";
-import { EnvironmentError } from "../lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 import { pins, repoRoot } from "../lib/pins.ts";
 import { buildImage, dockerEngine, runGateway } from "./docker.ts";
 import { checkApisixHome, installConfig, runLocalApisix } from "./local-apisix.ts";

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { HEADER, type Rendered } from "../../renderer/render.ts";
 import { FILES, writeAtomic } from "../../renderer/write.ts";
-import { EnvironmentError } from "../lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 
 export interface LocalGateway {
   stop(): Promise<void>;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../scripts/lib/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 import { estimatedSeconds, planFromFlags } from "../../scripts/bench/options.ts";
 import { statFields } from "../../scripts/bench/proc.ts";
 import { BENCH_URI, benchRoute } from "../../scripts/bench/gateways.ts";

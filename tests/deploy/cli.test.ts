@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
-import { ConfigError, UsageError } from "../../scripts/lib/errors.ts";
+import { ConfigError, UsageError } from "../../lib/errors.ts";
 import { repoRoot } from "../../scripts/lib/pins.ts";
 import { register } from "../../scripts/deploy/cli.ts";
 import { run } from "../../scripts/deploy/run.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EnvironmentError } from "../../scripts/lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 import { executePlan, type ExecDeps } from "../../scripts/deploy/execute.ts";
 import type { Plan, Tool } from "../../scripts/deploy/plan.ts";
 import { fixtureConfig, fixturePlan } from "./helpers.ts";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/lib/pins.ts";
-import { EnvironmentError } from "../../scripts/lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 import { isIgnored, contextProblems } from "../../scripts/deploy/dockerignore.ts";
 import { assertPrerequisites, prerequisiteProblems, type Needs, type Probes } from "../../scripts/deploy/prereqs.ts";
 

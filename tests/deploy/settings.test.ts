@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../scripts/lib/errors.ts";
+import { ConfigError } from "../../lib/errors.ts";
 import { looksSecret, nextBackendIndex, parseEnvConfig, secretName } from "../../scripts/deploy/settings.ts";
 
 const BASE = { DEPLOY_SUBSCRIPTION_ID: "00000000-1111-2222-3333-444444444444", DEPLOY_LOCATION: "swedencentral" };

@@ -2,7 +2,7 @@
  * Writes an apisix.yaml (+ #END) and the config.yaml our plugins need (the hook that registers the provider, the
  * cooldown shared dict), for tests that drive the gateway directly rather than through a scenario suite.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
@@ -25,11 +25,18 @@ export function simulatorInstances(sims: SimulatorHandle[], apiKey: string): Rec
   }));
 }
 
-export function writeProviderConfig(apisix: Record<string, unknown>): { apisixYaml: string; configYaml: string } {
+export interface ProviderConfig {
+  apisixYaml: string;
+  configYaml: string;
+  /** Removes the temp directory holding both files; call it after the gateways reading them have stopped. */
+  cleanup(): void;
+}
+
+export function writeProviderConfig(apisix: Record<string, unknown>): ProviderConfig {
   const dir = mkdtempSync(path.join(tmpdir(), "spillway-config-"));
   const apisixYaml = path.join(dir, "apisix.yaml");
   const configYaml = path.join(dir, "config.yaml");
   writeFileSync(apisixYaml, `${stringify(apisix)}#END\n`);
   writeFileSync(configYaml, stringify(PROVIDER_CONFIG_YAML));
-  return { apisixYaml, configYaml };
+  return { apisixYaml, configYaml, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

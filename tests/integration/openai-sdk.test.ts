@@ -7,7 +7,7 @@
 import OpenAI, { AzureOpenAI } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulators, stopSimulators, type SimulatorHandle } from "../../scripts/simulator/index.ts";
-import { simulatorInstances, writeProviderConfig } from "../helpers/provider-config.ts";
+import { simulatorInstances, writeProviderConfig, type ProviderConfig } from "../helpers/provider-config.ts";
 import { severeLines, type Gateway } from "../rig/gateway.ts";
 import { startGateway } from "../rig/nginx.ts";
 
@@ -16,7 +16,7 @@ const CLIENT_KEY = "client-key-0123456789abcdef";
 const API_VERSION = "2025-03-01-preview";
 const DEPLOYMENTS = { "gpt-4o": { model: "gpt-4o" }, "text-embedding-3-small": { model: "text-embedding-3-small" } };
 
-function writeConfig(sims: SimulatorHandle[]): { apisixYaml: string; configYaml: string } {
+function writeConfig(sims: SimulatorHandle[]): ProviderConfig {
   const instances = simulatorInstances(sims, SIM_KEY);
   const backends = sims.map((s, i) => ({ name: s.name, endpoint: s.url, priority: 10 - i * 10, auth: { header: { "api-key": SIM_KEY } } }));
   const auth = { "azure-openai-auth": {} };
@@ -50,6 +50,7 @@ function writeConfig(sims: SimulatorHandle[]): { apisixYaml: string; configYaml:
 
 describe("official openai SDK through the gateway while the primary backend answers 429", () => {
   let sims: SimulatorHandle[];
+  let files: ProviderConfig;
   let gw: Gateway;
   let openai: OpenAI;
   let azure: AzureOpenAI;
@@ -62,7 +63,8 @@ describe("official openai SDK through the gateway while the primary backend answ
       latency: { baseMs: 0, perTokenMs: 0, streamIntervalMs: 5 },
     })));
     sims[0]!.setFaults([{ kind: "status", status: 429, retryAfterMs: 60_000 }]);
-    gw = await startGateway(writeConfig(sims));
+    files = writeConfig(sims);
+    gw = await startGateway(files);
 
     // maxRetries 0: any 429 the gateway let through would fail the test instead of being retried by the SDK.
     openai = new OpenAI({ baseURL: `${gw.url}/openai/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
@@ -72,6 +74,7 @@ describe("official openai SDK through the gateway while the primary backend answ
   afterAll(async () => {
     await gw?.stop();
     await stopSimulators(sims ?? []);
+    files?.cleanup();
   });
 
   it("chat (OpenAI client, /openai/v1)", async () => {

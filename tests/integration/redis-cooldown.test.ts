@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulators, stopSimulators, type SimulatorHandle } from "../../scripts/simulator/index.ts";
-import { simulatorInstances, writeProviderConfig } from "../helpers/provider-config.ts";
+import { simulatorInstances, writeProviderConfig, type ProviderConfig } from "../helpers/provider-config.ts";
 import { startRedis, type RedisServer } from "../helpers/redis.ts";
 import { severeLines, type Gateway } from "../rig/gateway.ts";
 import { startGateway } from "../rig/nginx.ts";
@@ -13,7 +13,7 @@ import { startGateway } from "../rig/nginx.ts";
 const SIM_KEY = "sim-key-0123456789";
 const CHAT = { model: "gpt-4o", messages: [{ role: "user", content: "hi" }], max_tokens: 3 };
 
-function config(sims: SimulatorHandle[], redisPort: number): { apisixYaml: string; configYaml: string } {
+function config(sims: SimulatorHandle[], redisPort: number): ProviderConfig {
   const route = {
     id: "chat",
     uris: ["/openai/v1/chat/completions", "/openai/v1/responses"],
@@ -36,6 +36,7 @@ async function chat(gw: Gateway, model = "gpt-4o"): Promise<Response> {
 describe("cooldowns shared by replicas through Redis", () => {
   let redis: RedisServer;
   let sims: SimulatorHandle[];
+  let files: ProviderConfig;
   let replicaA: Gateway;
   let replicaB: Gateway;
 
@@ -47,7 +48,7 @@ describe("cooldowns shared by replicas through Redis", () => {
       deployments: { "gpt-4o": { model: "gpt-4o" }, other: { model: "gpt-4o" }, "gpt-4o-fresh": { model: "gpt-4o" } },
       latency: { baseMs: 0, perTokenMs: 0 },
     })));
-    const files = config(sims, redis.port);
+    files = config(sims, redis.port);
     replicaA = await startGateway(files);
     replicaB = await startGateway(files);
   });
@@ -57,6 +58,7 @@ describe("cooldowns shared by replicas through Redis", () => {
     await replicaB?.stop();
     await stopSimulators(sims ?? []);
     await redis?.stop();
+    files?.cleanup();
   });
 
   it("a 429 on one replica makes the other skip that backend without calling it", async () => {

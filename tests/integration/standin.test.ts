@@ -1,9 +1,9 @@
 // TEST CODE. Tests of the nginx rig and the APISIX 3.18 stand-in themselves (tests/rig/nginx.ts, tests/host):
 // config loading and reload, schema checks with default injection, phase order, and the launcher's refusals.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { expectNoErrorLines, reportLogsOnFailure } from "../rig/gateway.ts";
 import { startGateway, type StandinGateway } from "../rig/nginx.ts";
@@ -183,6 +183,18 @@ describe("nginx rig: launcher", () => {
     const file = path.join(dir, "unset.yaml");
     writeFileSync(file, "routes:\n  - uri: /x\n    upstream: {nodes: {'${{SPILLWAY_SURELY_UNSET_VAR}}': 1}}\n#END\n");
     await expect(startGateway({ apisixYaml: file })).rejects.toThrow(/SPILLWAY_SURELY_UNSET_VAR/);
+  });
+
+  it("leaves no temp directory behind when it refuses a config before starting nginx", async () => {
+    const tmp = path.join(dir, "tmp");
+    mkdirSync(tmp);
+    vi.stubEnv("TMPDIR", tmp); // os.tmpdir() reads it on every call; test files run in separate workers
+    try {
+      await expect(startGateway({ apisixYaml: writeYaml("refused.yaml", { routes: [] }, false) })).rejects.toThrow(/#END/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it("runs several workers, each loading the config", async () => {

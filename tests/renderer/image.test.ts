@@ -13,10 +13,10 @@ const scratch = tempDir("spillway-image-");
 const conf = path.join(scratch.dir, "conf");
 const marker = path.join(scratch.dir, "apisix-started");
 const pids = path.join(scratch.dir, "children");
+const bundle = path.join(scratch.dir, "spillway-render.mjs");
 let entrypoint = "";
 
 beforeAll(async () => {
-  const bundle = path.join(scratch.dir, "spillway-render.mjs");
   const dockerfile = readFileSync(path.join(repoRoot, "apisix/Dockerfile"), "utf8");
   expect(dockerfile).toContain("npx esbuild renderer/image-main.ts --bundle --platform=node --format=esm --target=node20");
   await build({
@@ -77,6 +77,19 @@ describe("apisix/Dockerfile", () => {
     const ignore = readFileSync(path.join(repoRoot, "apisix/Dockerfile.dockerignore"), "utf8");
     expect(ignore.split("\n").filter((l) => l !== "" && !l.startsWith("#"))[0]).toBe("*"); // ignore all, then allow-list
     expect(ignore).not.toMatch(/^!config/m);
+  });
+});
+
+describe("apisix/spillway.sh", () => {
+  it("is `spillway` on the image's PATH: the bundled renderer with its `render` command", () => {
+    const dockerfile = readFileSync(path.join(repoRoot, "apisix/Dockerfile"), "utf8");
+    expect(dockerfile).toContain("COPY apisix/spillway.sh /usr/local/bin/spillway\n");
+    const wrapper = path.join(scratch.dir, "spillway");
+    writeFileSync(wrapper, readFileSync(path.join(repoRoot, "apisix/spillway.sh"), "utf8").replace("/opt/spillway/renderer/spillway-render.mjs", bundle));
+    chmodSync(wrapper, 0o755);
+    const res = spawnSync(wrapper, ["render", "--help"], { cwd: scratch.dir, encoding: "utf8" });
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain("Usage: spillway render [options]");
   });
 });
 

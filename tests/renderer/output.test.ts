@@ -6,7 +6,7 @@ import { run, renderOnce } from "../../renderer/cli.ts";
 import { assertNoSecrets } from "../../renderer/redact.ts";
 import { watchLoop } from "../../renderer/watch.ts";
 import { FILES, writeAtomic } from "../../renderer/write.ts";
-import { ConfigError, InternalError } from "../../scripts/lib/errors.ts";
+import { ConfigError, InternalError } from "../../lib/errors.ts";
 import { envFileText, FULL_ENV, FULL_SECRETS, MINIMAL_ENV, tempDir } from "./fixtures.ts";
 
 const cleanups: (() => void)[] = [];

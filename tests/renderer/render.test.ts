@@ -8,7 +8,7 @@ import { checkAiProxyMulti } from "../../renderer/apisix-shapes.ts";
 import { buildApisixDoc, renderConfig, type Rendered } from "../../renderer/render.ts";
 import { loadSettings } from "../../renderer/settings.ts";
 import { validateRendered } from "../../renderer/validate.ts";
-import { ConfigError } from "../../scripts/lib/errors.ts";
+import { ConfigError } from "../../lib/errors.ts";
 import { FULL_ENV, FULL_SECRETS, MINIMAL_ENV } from "./fixtures.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isKnownVariable, isSecretVariable, KNOWN_VARIABLES, loadSettings } from "../../renderer/settings.ts";
-import { ConfigError } from "../../scripts/lib/errors.ts";
+import { ConfigError } from "../../lib/errors.ts";
 import { repoRoot } from "../../scripts/lib/pins.ts";
 import { FULL_ENV, MINIMAL_ENV } from "./fixtures.ts";
 

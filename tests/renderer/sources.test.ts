@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderOnce } from "../../renderer/cli.ts";
 import { credentialFor, secretNameToVariable, variableToSecretName } from "../../renderer/key-vault.ts";
 import { gatherEnv, type SourceOptions } from "../../renderer/sources.ts";
-import { ConfigError, EnvironmentError } from "../../scripts/lib/errors.ts";
+import { ConfigError, EnvironmentError } from "../../lib/errors.ts";
 import { envFileText, MINIMAL_ENV, tempDir } from "./fixtures.ts";
 import { EMULATOR_TOKEN, startKeyVaultEmulator, type KeyVaultEmulator } from "./key-vault-emulator.ts";
 

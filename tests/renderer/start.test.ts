@@ -9,7 +9,7 @@ import { dockerEngine } from "../../scripts/start/docker.ts";
 import { chooseGateway } from "../../scripts/start/gateway.ts";
 import { installConfig } from "../../scripts/start/local-apisix.ts";
 import { freePort } from "../../scripts/start/ports.ts";
-import { EnvironmentError } from "../../scripts/lib/errors.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 import { renderOnce } from "../../renderer/cli.ts";
 import { envFileText, MINIMAL_ENV, tempDir } from "./fixtures.ts";
 

@@ -224,7 +224,13 @@ export async function startGateway(opts: GatewayOptions): Promise<StandinGateway
       lastError = err;
       const log = tailFile(path.join(prefix, "logs/error.log"));
       if (!/Address already in use/.test(`${(err as Error).message}\n${log}`)) {
-        process.stderr.write(`gateway start failed; logs kept in ${prefix}\n`);
+        // Keep the logs of an nginx that would not come up. A config refused before nginx ran (no #END, an unset
+        // ${{VAR}}) left nothing to read, and the error already says why.
+        if (existsSync(path.join(prefix, "conf/nginx.conf"))) {
+          process.stderr.write(`gateway start failed; logs kept in ${prefix}\n`);
+        } else {
+          rmSync(prefix, { recursive: true, force: true });
+        }
         throw err;
       }
       rmSync(prefix, { recursive: true, force: true });

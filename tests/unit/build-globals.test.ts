@@ -1,11 +1,23 @@
 // The build's guard against Lua that compiles but cannot run in OpenResty.
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import * as tstl from "typescript-to-lua";
 import { checkGlobals } from "../../scripts/lib/lua-globals.ts";
 import { repoRoot } from "../helpers/lua.ts";
+
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp directory, removed after the file's tests. */
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "spillway-globals-"));
+  scratch.push(dir);
+  return dir;
+}
 
 function compile(source: string): string {
   const { diagnostics, file } = tstl.transpileString(source, {
@@ -16,7 +28,7 @@ function compile(source: string): string {
     strict: true,
   } as tstl.CompilerOptions);
   expect(diagnostics.filter((d) => d.category === 1)).toEqual([]);
-  const dir = mkdtempSync(path.join(tmpdir(), "spillway-globals-"));
+  const dir = tempDir();
   const out = path.join(dir, "mod.lua");
   writeFileSync(out, file!.lua!);
   return out;
@@ -34,14 +46,14 @@ describe("emitted-Lua globals check", () => {
   });
 
   it("refuses a write to a global", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "spillway-globals-"));
+    const dir = tempDir();
     const file = path.join(dir, "leak.lua");
     writeFileSync(file, "counter = 1\nreturn {}\n");
     expect(checkGlobals([file], dir)).toEqual(["leak.lua writes global 'counter'"]);
   });
 
   it("refuses a colon call on ngx or APISIX core, which are dot-call APIs", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "spillway-globals-"));
+    const dir = tempDir();
     const file = path.join(dir, "colon.lua");
     writeFileSync(file, "local core, sock = {}, {}\nlocal d = ngx:sha1_bin('k')\ncore.log:warn('x')\nlocal ok = sock:connect('h', 1)\nreturn d\n");
     expect(checkGlobals([file], dir)).toEqual([

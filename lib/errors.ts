@@ -1,6 +1,8 @@
 /**
- * Typed errors for every CLI command. Commands throw these; scripts/spillway.ts is the only place that
- * catches them, prints the message and exits with the code.
+ * Typed errors for every CLI command and the renderer. Commands throw these; the two entry points
+ * (scripts/spillway.ts, and renderer/image-main.ts in the gateway image) are the only places that catch them, print
+ * the message and exit with the code. This lives at the repository root so that neither renderer/ nor scripts/
+ * imports from the other's internals to get it.
  */
 export class UsageError extends Error {
   readonly exitCode = 2;
