@@ -62,7 +62,9 @@ export function renderApisixConfig(c: ApisixConfigInput): string {
   nginxConfig.http = http;
 
   const listed = Array.isArray(base.plugins) ? (base.plugins as string[]) : [];
-  const plugins = [...new Set([...listed, ...referencedPlugins(c.apisix)])];
+  // prometheus always: 3.18's ai-proxy modules (which ours load) require its exporter, whose shared dict APISIX
+  // declares only when prometheus is enabled (docs/configuration.md).
+  const plugins = [...new Set([...listed, ...referencedPlugins(c.apisix), "prometheus"])];
 
   const pluginAttr = obj(base.plugin_attr);
   // The prometheus export server would bind 127.0.0.1:9091 on the shared host network.
@@ -76,5 +78,5 @@ export function renderApisixConfig(c: ApisixConfigInput): string {
     plugins,
     plugin_attr: pluginAttr,
   };
-  return `# TEST CODE: rendered by tests/rig/apisix-config.ts for the real-APISIX rig.\n${stringify(doc)}`;
+  return `# TEST CODE: rendered by tests/rig/apisix-config.ts for the real-APISIX rig.\n${stringify(doc, { version: "1.1" })}`;
 }

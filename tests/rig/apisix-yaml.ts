@@ -27,7 +27,8 @@ export function readApisixYaml(file: string, env: Record<string, string | undefi
   if (!END_MARK.test(text.slice(-10))) {
     throw new ApisixYamlError(`${file}: missing the #END marker on the last line; APISIX would refuse this file`);
   }
-  const doc: unknown = parse(resolveConfVars(text, env, file));
+  // APISIX parses YAML 1.1 (lyaml), where a bare yes/no/on/off is a boolean.
+  const doc: unknown = parse(resolveConfVars(text, env, file), { version: "1.1" });
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== "object" || Array.isArray(doc)) {
     throw new ApisixYamlError(`${file}: the top level must be a mapping (routes:, consumers:, ...)`);
@@ -38,7 +39,7 @@ export function readApisixYaml(file: string, env: Record<string, string | undefi
 /** config.yaml → plain object ({} when no file is given). */
 export function readConfigYaml(file: string | undefined, env: Record<string, string | undefined>): Record<string, unknown> {
   if (file === undefined) return {};
-  const doc: unknown = parse(resolveConfVars(readFileSync(file, "utf8"), env, file));
+  const doc: unknown = parse(resolveConfVars(readFileSync(file, "utf8"), env, file), { version: "1.1" });
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== "object" || Array.isArray(doc)) {
     throw new ApisixYamlError(`${file}: the top level must be a mapping (apisix:, plugins:, ...)`);

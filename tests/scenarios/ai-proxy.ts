@@ -3,6 +3,8 @@
  * provider base + transport): picking, 429/5xx fallback, max_retries, slow failures, timeouts, request detection,
  * byte-for-byte pass-through, streaming timing, usage variables, and a provider registered from lua_module_hook.
  * Expected behaviour is apisix-ai-contract.md §1–§3; run on every host by tests/integration/scenarios.*.test.ts.
+ * Stock providers reach the upstream at "<path>?" (a trailing "?"): provider base passes an empty query table and
+ * lua-resty-http always prefixes a table query with "?" — observed on real APISIX 3.18.0, modelled by the stand-in.
  */
 import type { ScenarioSuite } from "./types.ts";
 
@@ -97,7 +99,7 @@ export const fallbackSuite: ScenarioSuite = {
       name: "every attempt goes to the instance's own endpoint with its own auth header",
       request: { path: "/fallback/429", body: CHAT },
       expect: { status: 200 },
-      forwarded: { upstream: "b", method: "POST", path: "/v1/chat/completions", headers: { "api-key": "instance-key-b", "content-type": "application/json" }, bodyEqualsClient: true },
+      forwarded: { upstream: "b", method: "POST", path: "/v1/chat/completions?", headers: { "api-key": "instance-key-b", "content-type": "application/json" }, bodyEqualsClient: true },
     },
     {
       name: "when every instance fails the client gets 502 with the last upstream error body",
@@ -195,7 +197,7 @@ export const protocolSuite: ScenarioSuite = {
         headers: { authorization: "Bearer client-token", "x-ms-client-request-id": "req-1", "content-type": "application/json" },
         body: '{"model":"gpt-4o-mini",   "messages":[{"role":"user","content":"hi"}]}',
       },
-      expect: { status: 200, json: { path: "/v1/chat/completions" } },
+      expect: { status: 200, json: { path: "/v1/chat/completions?" } },
       forwarded: {
         upstream: "echo",
         bodyEqualsClient: true,
@@ -208,13 +210,13 @@ export const protocolSuite: ScenarioSuite = {
       name: "/v1/responses with input is openai-responses and goes to the responses path",
       request: { path: "/openai/v1/responses", body: { model: "gpt-4o-mini", input: "hi" } },
       expect: { status: 200 },
-      forwarded: { upstream: "echo", path: "/v1/responses", bodyEqualsClient: true },
+      forwarded: { upstream: "echo", path: "/v1/responses?", bodyEqualsClient: true },
     },
     {
       name: "a body with input on any other path is openai-embeddings",
       request: { path: "/openai/deployments/emb/embeddings", body: { model: "text-embedding-3-small", input: "hi" } },
       expect: { status: 200 },
-      forwarded: { upstream: "echo", path: "/v1/embeddings" },
+      forwarded: { upstream: "echo", path: "/v1/embeddings?" },
     },
     {
       name: "a JSON body no protocol claims is passed through to the client's path, method and query",
@@ -259,7 +261,7 @@ export const hookSuite: ScenarioSuite = {
       name: "a provider name appended to the shared enum is accepted, and its ctx path callback runs",
       request: { path: "/hooked/chat", body: CHAT },
       expect: { status: 200 },
-      forwarded: { upstream: "echo", path: "/alias/hooked/chat" },
+      forwarded: { upstream: "echo", path: "/alias/hooked/chat?" },
     },
   ],
 };

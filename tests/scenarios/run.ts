@@ -287,11 +287,12 @@ export function runScenarioSuites(host: ScenarioHost, suites: ScenarioSuite[]): 
         }
         dir = mkdtempSync(path.join(tmpdir(), "spillway-scenario-"));
         const apisixYaml = path.join(dir, "apisix.yaml");
-        writeFileSync(apisixYaml, `${stringify(substitute(suite.apisixYaml, ups))}#END\n`);
+        // YAML 1.1, as the renderer writes: APISIX reads YAML 1.1, where a bare yes/no/on/off is a boolean.
+        writeFileSync(apisixYaml, `${stringify(substitute(suite.apisixYaml, ups), { version: "1.1" })}#END\n`);
         let configYaml: string | undefined;
         if (suite.configYaml) {
           configYaml = path.join(dir, "config.yaml");
-          writeFileSync(configYaml, stringify(substitute(suite.configYaml, ups)));
+          writeFileSync(configYaml, stringify(substitute(suite.configYaml, ups), { version: "1.1" }));
         }
         const luaPaths = suite.luaPaths?.map((p) => path.join(repoRoot, p));
         gw = await host.start({ apisixYaml, configYaml, env: suite.env, luaPaths });

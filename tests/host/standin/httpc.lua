@@ -23,6 +23,7 @@ local rawset = rawset
 local lower = string.lower
 local match = string.match
 local find = string.find
+local sub = string.sub
 local concat = table.concat
 
 local _M = {}
@@ -100,13 +101,16 @@ end
 
 local function build_request(self, params)
     local path = params.path or "/"
-    local query = params.query
+    -- Like lua-resty-http 0.17 (resty/http.lua, send_request), which real APISIX 3.18 uses: a query table always
+    -- adds "?" (ai-providers/base.lua passes {} when there is none, so stock upstreams see "/v1/chat/completions?");
+    -- a string gets "?" unless it has one. The path is never inspected.
+    local query = params.query or ""
     if type(query) == "table" then
-        query = next(query) ~= nil and encode_args(query) or nil
+        query = "?" .. encode_args(query)
+    elseif query ~= "" and sub(query, 1, 1) ~= "?" then
+        query = "?" .. query
     end
-    if query and query ~= "" then
-        path = path .. (find(path, "?", 1, true) and "&" or "?") .. query
-    end
+    path = path .. query
     local lines = {(params.method or "GET") .. " " .. path .. " HTTP/1.1"}
     local has_host, has_length = false, false
     for name, value in pairs(params.headers or {}) do
