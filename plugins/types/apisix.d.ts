@@ -23,6 +23,9 @@ declare interface ApisixCtx {
   ai_stream_aborted?: string;
   /** Spillway's own per-request state lives under one key (see plugins/lib/request-state.ts). */
   spillway?: LuaTable<string, unknown>;
+  /** The client's request target as first read this request (plugins/spillway-failover/client-path.ts). */
+  spillway_client_path?: string;
+  spillway_client_query?: string;
 }
 
 declare interface AiTokenUsage {

@@ -11,7 +11,7 @@ const SIM_KEY = "sim-key-0123456789";
  * Cooldowns live in the gateway's shared dict for the whole suite and are keyed per backend *and* deployment,
  * so each behaviour uses its own deployment name: cases stay independent without a way to flush the gateway.
  */
-const CASE_DEPLOYMENTS = ["basic", "legacy", "hop429", "hop500", "reset", "allthrottled", "all5xx", "stream", "streamfail", "embed", "slow", "wait", "weights"];
+const CASE_DEPLOYMENTS = ["basic", "legacy", "legacy429", "legacy500", "legacyreset", "hop429", "hop500", "reset", "allthrottled", "all5xx", "stream", "streamfail", "embed", "slow", "wait", "weights"];
 const DEPLOYMENTS = Object.fromEntries([
   ...CASE_DEPLOYMENTS.map((d) => [d, { model: "gpt-4o", tpm: 100_000_000 }]),
   // 1,000 TPM allows one request per 10 s: the first success reports x-ratelimit-remaining-requests: 0.
@@ -125,6 +125,32 @@ export const providerFailoverSuite: ScenarioSuite = {
       expect: { status: 200, headers: { "x-gw-backend": "primary", "x-gw-attempts": "1" } },
       upstreamCalls: { primary: 1, secondary: 0 },
     },
+    // Regression (real APISIX 3.18 sets ctx.var.upstream_uri to the path it just sent after each attempt; the
+    // provider read that as a proxy-rewrite target and the next backend lost ?api-version and answered 404).
+    fresh({
+      name: "fails over on 429 on a legacy deployments path, and the next backend gets the same api-version",
+      faults: { primary: [{ kind: "status", status: 429, retryAfterMs: 1500, times: 1 }] },
+      request: { path: "/openai/deployments/legacy429/chat/completions?api-version=2024-10-21", body: chat("legacy429") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "2" }, json: { object: "chat.completion" } },
+      forwarded: { upstream: "secondary", path: "/openai/deployments/legacy429/chat/completions?api-version=2024-10-21" },
+      upstreamCalls: { primary: 1, secondary: 1 },
+    }, PAIR),
+    fresh({
+      name: "fails over on 500 on a legacy deployments path, and the next backend gets the same api-version",
+      faults: { primary: [{ kind: "status", status: 500, times: 1 }] },
+      request: { path: "/openai/deployments/legacy500/chat/completions?api-version=2024-10-21", body: chat("legacy500") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary", "x-gw-attempts": "2" }, json: { object: "chat.completion" } },
+      forwarded: { upstream: "secondary", path: "/openai/deployments/legacy500/chat/completions?api-version=2024-10-21" },
+      upstreamCalls: { primary: 1, secondary: 1 },
+    }, PAIR),
+    fresh({
+      name: "fails over on a connection reset on a legacy deployments path, and the next backend gets the same api-version",
+      faults: { primary: [{ kind: "reset", times: 1 }] },
+      request: { path: "/openai/deployments/legacyreset/chat/completions?api-version=2024-10-21", body: chat("legacyreset") },
+      expect: { status: 200, headers: { "x-gw-backend": "secondary" } },
+      forwarded: { upstream: "secondary", path: "/openai/deployments/legacyreset/chat/completions?api-version=2024-10-21" },
+      allowErrors: [RESET_LOG],
+    }, PAIR),
     fresh({
       name: "fails over on 500",
       faults: { primary: [{ kind: "status", status: 500, times: 1 }] },

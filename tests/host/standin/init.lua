@@ -74,6 +74,11 @@ function _M.http_access_phase()
     api_ctx.ngx_ctx = ngx_ctx
     core.ctx.set_vars_meta(api_ctx)
     set_forwarded_headers()
+    -- contract: APISIX 3.18 init.lua http_access_phase: request_uri is replaced by the decoded uri + args (so that
+    -- routing and upstream agree); what the client sent stays in real_request_uri. Found on real APISIX: the
+    -- stand-in used to keep the raw request_uri, and a provider reading it saw "%2f" that 3.18 had decoded.
+    api_ctx.var.real_request_uri = api_ctx.var.request_uri
+    api_ctx.var.request_uri = api_ctx.var.uri .. api_ctx.var.is_args .. (api_ctx.var.args or "")
 
     local route = router.match(api_ctx)
     if not route then

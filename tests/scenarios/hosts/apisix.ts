@@ -6,14 +6,15 @@
 import { APISIX_VERSION, apisixAvailability, startApisix } from "../../rig/apisix.ts";
 import type { ScenarioHost } from "../run.ts";
 
-export async function apisixHostOrSkipReason(): Promise<{ host: ScenarioHost } | { skip: string }> {
+/** `workers`: nginx worker_processes for every suite (cooldowns and affinity must hold across workers). */
+export async function apisixHostOrSkipReason(workers = 1): Promise<{ host: ScenarioHost } | { skip: string }> {
   const availability = await apisixAvailability();
   if (!availability.ok) return { skip: availability.reason };
   return {
     host: {
       name: "apisix",
-      title: `real APISIX ${APISIX_VERSION} (${availability.mode})`,
-      start: (opts) => startApisix(opts, availability),
+      title: `real APISIX ${APISIX_VERSION} (${availability.mode}, ${workers} worker${workers === 1 ? "" : "s"})`,
+      start: (opts) => startApisix({ workers, ...opts }, availability),
     },
   };
 }
