@@ -25,17 +25,25 @@ export interface RouteSpec {
 
 const DEPLOYMENT = "/openai/deployments/:deployment";
 const V1 = "/openai/v1";
+/** Azure's preview Responses paths (`/openai/responses?api-version=…`), which the `AzureOpenAI` SDK client calls. */
+const PREVIEW = "/openai";
 
 export const API_ROUTES: readonly RouteSpec[] = [
   { id: "spillway-chat", name: "chat", methods: ["POST"], uris: [`${V1}/chat/completions`, `${DEPLOYMENT}/chat/completions`], usage: true },
   { id: "spillway-completions", name: "completions", methods: ["POST"], uris: [`${V1}/completions`, `${DEPLOYMENT}/completions`], usage: true },
   { id: "spillway-embeddings", name: "embeddings", methods: ["POST"], uris: [`${V1}/embeddings`, `${DEPLOYMENT}/embeddings`], usage: true },
-  { id: "spillway-responses", name: "responses", methods: ["POST"], uris: [`${V1}/responses`, `${DEPLOYMENT}/responses`], usage: true },
+  { id: "spillway-responses", name: "responses", methods: ["POST"], uris: [`${V1}/responses`, `${DEPLOYMENT}/responses`, `${PREVIEW}/responses`], usage: true },
   {
     id: "spillway-responses-manage",
     name: "responses-manage",
     methods: ["GET", "DELETE"],
-    uris: [`${V1}/responses/:response_id`, `${V1}/responses/:response_id/input_items`, `${DEPLOYMENT}/responses/:response_id`],
+    uris: [
+      `${V1}/responses/:response_id`,
+      `${V1}/responses/:response_id/input_items`,
+      `${DEPLOYMENT}/responses/:response_id`,
+      `${PREVIEW}/responses/:response_id`,
+      `${PREVIEW}/responses/:response_id/input_items`,
+    ],
     usage: false,
     bodyless: true,
   },
@@ -43,7 +51,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
     id: "spillway-responses-cancel",
     name: "responses-cancel",
     methods: ["POST"],
-    uris: [`${V1}/responses/:response_id/cancel`, `${DEPLOYMENT}/responses/:response_id/cancel`],
+    uris: [`${V1}/responses/:response_id/cancel`, `${DEPLOYMENT}/responses/:response_id/cancel`, `${PREVIEW}/responses/:response_id/cancel`],
     usage: false,
     bodyless: true,
   },
