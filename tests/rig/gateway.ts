@@ -65,6 +65,8 @@ export const ACCESS_LOG_FIELDS = [
   "llm_cache_read_input_tokens",
   "llm_reasoning_tokens",
   "apisix_upstream_response_time",
+  /** The nginx worker that served the request: multi-worker suites check that state is shared across workers. */
+  "pid",
 ] as const;
 
 /** The log_format body (use with `escape=json`). */

@@ -4,6 +4,7 @@
  * that checks the response, what the upstreams received, the error log (house style §21) and the access log.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -20,6 +21,8 @@ export interface ScenarioHost {
   /** Shown in describe titles, e.g. "nginx stand-in" or "real APISIX 3.18.0 (docker)". */
   title: string;
   start(opts: GatewayOptions): Promise<Gateway>;
+  /** nginx worker processes (default 1); cases with `acrossWorkers` check that several of them served. */
+  workers?: number;
   /** Error lines this host produces regardless of the scenario (kept empty unless explained). */
   ignoredErrors?: RegExp[];
 }
@@ -111,6 +114,10 @@ interface Sent {
   eventChunks: number;
 }
 
+/**
+ * One request on a new connection (no keep-alive agent): with several nginx workers, each case may land on any of
+ * them, so state that must be shared by workers (cooldowns, affinity) is exercised across workers.
+ */
 async function send(gw: Gateway, c: ScenarioCase): Promise<Sent> {
   const headers: Record<string, string> = { ...c.request.headers };
   let body: string | undefined;
@@ -119,24 +126,29 @@ async function send(gw: Gateway, c: ScenarioCase): Promise<Sent> {
     if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
   }
   const started = performance.now();
-  const res = await fetch(gw.url + c.request.path, { method: c.request.method ?? (body ? "POST" : "GET"), headers, body, signal: AbortSignal.timeout(15_000) });
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpRequest(gw.url + c.request.path, { method: c.request.method ?? (body ? "POST" : "GET"), headers, agent: false, timeout: 15_000 }, resolve);
+    req.on("timeout", () => req.destroy(new Error("no answer within 15 s")));
+    req.on("error", reject);
+    req.end(body);
+  });
   const eventTimes: number[] = [];
   let eventChunks = 0;
   let text = "";
-  const reader = res.body?.getReader();
   const decoder = new TextDecoder();
-  if (reader) {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const chunk = decoder.decode(value, { stream: true });
-      text += chunk;
-      const events = chunk.split("\n\n").filter((e) => e.startsWith("data:")).length;
-      if (events > 0) eventChunks++;
-      for (let i = 0; i < events; i++) eventTimes.push(performance.now() - started);
-    }
+  for await (const value of res as AsyncIterable<Buffer>) {
+    const chunk = decoder.decode(value, { stream: true });
+    text += chunk;
+    const events = chunk.split("\n\n").filter((e) => e.startsWith("data:")).length;
+    if (events > 0) eventChunks++;
+    for (let i = 0; i < events; i++) eventTimes.push(performance.now() - started);
   }
-  return { status: res.status, headers: res.headers, body: text, clientBody: body, eventTimes, eventChunks };
+  const responseHeaders = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) responseHeaders.append(name, v);
+  }
+  return { status: res.statusCode ?? 0, headers: responseHeaders, body: text, clientBody: body, eventTimes, eventChunks };
 }
 
 function checkResponse(sent: Sent, c: ScenarioCase, ups: Record<string, FakeUpstream>): void {
@@ -178,6 +190,17 @@ async function newAccessEntry(gw: Gateway, before: number) {
     const entries = parseAccessLog(gw.accessLog());
     if (entries.length > before) return entries[entries.length - 1]!;
     if (Date.now() > deadline) throw new Error("no access-log entry appeared for this request");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The `count` access-log entries written after `before` (waits for them like newAccessEntry). */
+async function accessEntries(gw: Gateway, before: number, count: number) {
+  const deadline = Date.now() + ACCESS_LOG_WAIT_MS;
+  for (;;) {
+    const entries = parseAccessLog(gw.accessLog()).slice(before);
+    if (entries.length >= count) return entries;
+    if (Date.now() > deadline) throw new Error(`only ${entries.length} of ${count} access-log entries appeared`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -253,6 +276,12 @@ async function runCase(
     const s = c.stream;
     expect(sent.eventChunks, "SSE events arrived in separate network chunks").toBeGreaterThanOrEqual(s.minChunks);
     expect(streamTimingProblems(sent.eventTimes, s), "stream timing").toEqual([]);
+  }
+  if (c.acrossWorkers && (host.workers ?? 1) > 1) {
+    const repeats = c.repeat ?? 1;
+    const entries = await accessEntries(gw, accessBefore, repeats);
+    const pids = new Set(entries.map((e) => e.pid));
+    expect(pids.size, `the ${repeats} requests were served by ${pids.size} of ${host.workers} workers (pids ${[...pids].join(", ")})`).toBeGreaterThan(1);
   }
   if (c.accessLog) {
     const entry = await newAccessEntry(gw, accessBefore);

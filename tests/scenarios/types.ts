@@ -93,6 +93,11 @@ export interface ScenarioCase {
   request: ScenarioRequest;
   /** Send the request this many times, one after another (default 1); every response must match `expect`. */
   repeat?: number;
+  /**
+   * On a host with several workers: the repeated requests (each on its own connection) must have been served by
+   * more than one worker, so that what the case checks (a cooldown, an affinity) held across workers.
+   */
+  acrossWorkers?: boolean;
   expect: ExpectedResponse;
   forwarded?: ExpectedForwarded;
   /** How many requests each declared upstream received during this case. */

@@ -14,6 +14,7 @@ export async function apisixHostOrSkipReason(workers = 1): Promise<{ host: Scena
     host: {
       name: "apisix",
       title: `real APISIX ${APISIX_VERSION} (${availability.mode}, ${workers} worker${workers === 1 ? "" : "s"})`,
+      workers,
       start: (opts) => startApisix({ workers, ...opts }, availability),
     },
   };
