@@ -48,8 +48,10 @@ export async function apisixAvailability(env: NodeJS.ProcessEnv = process.env): 
   }
   const home = env.APISIX_HOME;
   if (home && existsSync(path.join(home, "bin/apisix"))) return { ok: true, mode: "local", home };
-  if (home) return { ok: false, reason: `APISIX_HOME=${home} has no bin/apisix, and no Docker engine answers` };
-  return { ok: false, reason: "no Docker engine and APISIX_HOME unset" };
+  const reason = home ? `APISIX_HOME=${home} has no bin/apisix, and no Docker engine answers` : "no Docker engine and APISIX_HOME unset";
+  // CI (scripts/test.sh with SPILLWAY_REQUIRE_APISIX=1): a real-APISIX suite must run, never skip.
+  if (env.SPILLWAY_REQUIRE_APISIX === "1") throw new Error(`real APISIX is required (SPILLWAY_REQUIRE_APISIX=1) but unavailable: ${reason}`);
+  return { ok: false, reason };
 }
 
 /** Splits the gateway's combined output: our JSON access-log lines vs everything else (the error log). */
