@@ -1,8 +1,8 @@
 /**
  * The only monkey-patches in Spillway, installed once per worker by spillway-failover's init(). APISIX 3.18.0
- * has no public hook for either job (apisix-ai-contract.md §7, hook type M); both patch module fields that
- * APISIX looks up per call. Pinned to 3.18.0: the real-APISIX suite checks them, and they must be re-checked on
- * every APISIX upgrade (or replaced by an upstream PR).
+ * has no public hook for these jobs (apisix-ai-contract.md §7, hook type M); all three patch module fields that
+ * APISIX looks up per call. Pinned to 3.18.0: tests/integration/patches.apisix.test.ts checks each on real APISIX
+ * (with and without it), and they must be re-checked on every APISIX upgrade (or replaced by an upstream PR).
  *
  * 1. ai-transport/http.request: ai-proxy/base.lua discards every header of a 429/5xx except Content-Type and
  *    never honours Retry-After (§1.3, §2.3). The wrapper sees each attempt's outcome and headers, records them
@@ -71,13 +71,26 @@ let originalRequest: TransportRequest | undefined = undefined;
 let pendingTimeouts: FailoverConf | undefined = undefined;
 let originalNewClient: ((this: void, name?: string) => LuaMultiReturn<[HttpClient] | [undefined, string]>) | undefined = undefined;
 
+/** A client that cannot take per-phase timeouts keeps the transport's single one; said once per worker. */
+function warnSingleTimeout(this: void): void {
+  if (!warnedSingleTimeout) core.log.warn("spillway-failover: this HTTP client cannot take per-phase timeouts");
+  warnedSingleTimeout = true;
+}
+let warnedSingleTimeout = false;
+
 /** The transport's `httpc:set_timeout(t)` on this client sets connect/send/first-byte timeouts instead. */
-function setPhaseTimeouts(this: HttpClient, _ms: number): void {
+function setPhaseTimeouts(this: HttpClient, ms: number): void {
   // One shot: later set_timeout calls (the idle limit for the body) reach the client's own method again.
   rawset(this as unknown as { set_timeout?: unknown }, "set_timeout", undefined);
   const conf = phaseTimeouts.get(this);
-  if (conf === undefined) return;
   phaseTimeouts.delete(this);
+  if (conf === undefined) return;
+  // A client without lua-resty-http's set_timeouts keeps the single `ms` (ngx_http_ffi_client's object is apisix-runtime's).
+  if (typeof this.set_timeouts !== "function") {
+    warnSingleTimeout();
+    this.set_timeout(ms);
+    return;
+  }
   this.set_timeouts(conf.connect_timeout_ms, conf.send_timeout_ms, conf.first_byte_timeout_ms);
 }
 const phaseTimeouts = new LuaTable<HttpClient, FailoverConf>();
@@ -87,16 +100,12 @@ function newClient(this: void, name?: string) {
   const conf = pendingTimeouts;
   pendingTimeouts = undefined;
   if (httpc === undefined || conf === undefined) return $multi(httpc, err);
-  phaseTimeouts.set(httpc, conf);
   const [ok] = pcall(rawset, httpc as unknown as { set_timeout?: unknown }, "set_timeout", setPhaseTimeouts);
-  if (!ok) {
-    // A client object that takes no fields (cdata): it keeps the single timeout; say so once.
-    if (!warnedSingleTimeout) core.log.warn("spillway-failover: this HTTP client cannot take per-phase timeouts");
-    warnedSingleTimeout = true;
-  }
+  // A client object that takes no fields (cdata, userdata): nothing to remember for it.
+  if (ok) phaseTimeouts.set(httpc, conf);
+  else warnSingleTimeout();
   return $multi(httpc);
 }
-let warnedSingleTimeout = false;
 
 function request(this: void, params: AiHttpParams, timeoutMs: number) {
   const raw = params as unknown as LuaTable<string, unknown>;
@@ -158,7 +167,11 @@ function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx
   }
 }
 
-/** Installs the wrappers once per worker (init() runs again on plugin reload; the guard keeps one layer). */
+/**
+ * Installs the wrappers once per worker. A plugin reload re-requires this bundle, so the guards start empty again:
+ * the reloaded ai-proxy-multi gets one wrapper, the transport and utils/http (still loaded) a new one around the old
+ * one, which passes straight through (docs/provider.md, "The three patches").
+ */
 export function installPatches(this: void): void {
   const transport = transportModule as unknown as LuaTable<string, unknown>;
   if (originalRequest === undefined) {
