@@ -21,6 +21,19 @@ const run = promisify(execFile);
 const LINKED = ["apisix", "bin", "deps", "openresty"] as const;
 const STOP_TIMEOUT_MS = 10_000;
 
+/**
+ * Lines the apisix-lab build logs at every start by design (its README, "Deviations" 3 and 8): no privileged agent
+ * in Debian's nginx core, and a lower open-files hard limit than APISIX asks for. Not ours, not APISIX's behaviour.
+ */
+const LAB_NOISE = [
+  /\[error\] .*failed to enable privileged_agent: missing privileged agent process patch in the nginx core/,
+  /\[alert\] .*setrlimit\(RLIMIT_NOFILE, \d+\) failed/,
+];
+
+export function isLabNoise(line: string): boolean {
+  return LAB_NOISE.some((re) => re.test(line));
+}
+
 export interface ApisixInstance {
   dir: string;
   errorLogPath: string;
@@ -60,11 +73,14 @@ export function withLocalLogs(configYaml: string, logsDir: string): string {
 
 /**
  * Settings a local install needs that a config.yaml written for the official image does not carry: the lab build
- * (Debian nginx 1.22) has no HTTP/2 and no ngx_http_ffi_client, and says so in its own conf/config.yaml. Our
- * config.yaml replaces the install's, so these two are carried over from it unless ours sets them.
+ * (Debian nginx 1.22) has no HTTP/2 and no ngx_http_ffi_client, and says so in its own conf/config.yaml; it also turns
+ * the control API off, whose fixed 127.0.0.1:9090 would make a second instance on the same machine fail to bind
+ * (inside a container it is harmless). Our config.yaml replaces the install's, so these are carried over from it
+ * unless ours sets them.
  */
 const INSTALL_SETTINGS = [
   ["apisix", "enable_http2"],
+  ["apisix", "enable_control"],
   ["plugin_attr", "ai-proxy", "http_client"],
 ] as const;
 
@@ -114,13 +130,34 @@ export function createInstanceDir(home: string, files: { configYaml: string; api
   return dir;
 }
 
-function alive(pid: number): boolean {
+/**
+ * Whether `pid` is a live process. A daemonised nginx master is reparented; until its new parent reaps it, an exited
+ * master is a zombie that still answers kill(0), so the state in /proc (Linux) decides.
+ */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0] !== "Z";
+  } catch {
+    return true; // no /proc: kill(0) is all there is
+  }
+}
+
+/**
+ * When started as root, nginx workers run as `nobody` and must reach every folder they read. Returns the outermost
+ * folder on the way to `dir` (itself included) that others cannot enter, or undefined when the path is open.
+ */
+export function closedToWorkers(dir: string): string | undefined {
+  const chain: string[] = [];
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    chain.unshift(current);
+    if (path.dirname(current) === current) break;
+  }
+  return chain.find((folder) => (statSync(folder).mode & 0o001) === 0);
 }
 
 function readPid(dir: string): number | undefined {

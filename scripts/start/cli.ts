@@ -1,13 +1,14 @@
 /**
  * `spillway start`: render the configuration, then run APISIX — in Docker when an engine answers, else the local
- * install at APISIX_HOME — in the foreground until Ctrl-C. `spillway demo`: see ./demo.ts.
+ * install at APISIX_HOME (in an instance folder of its own, its logs followed here) — until Ctrl-C.
+ * `spillway demo`: see ./demo.ts.
  */
 import path from "node:path";
 import type { Command } from "commander";
 import { intervalMs, renderOnce, type RenderOptions } from "../../renderer/cli.ts";
 import { processEnv } from "../../renderer/settings.ts";
 import { watchLoop } from "../../renderer/watch.ts";
-import { FILES, writeAtomic } from "../../renderer/write.ts";
+import { writeAtomic } from "../../renderer/write.ts";
 import { repoRoot } from "../lib/pins.ts";
 import { runDemo, type DemoOptions } from "./demo.ts";
 import { buildLua, chooseGateway, launch, luaPathFor, type Choice } from "./gateway.ts";
@@ -31,8 +32,10 @@ export async function runStart(opts: StartOptions): Promise<void> {
     if (signal.aborted) controller.abort();
     signal.addEventListener("abort", onSignal);
   } else {
+    // SIGHUP too: a closed terminal must not leave a daemonised local nginx behind.
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
+    process.once("SIGHUP", onSignal);
   }
   const stopped = new Promise<void>((resolve) => {
     if (controller.signal.aborted) resolve();
@@ -44,6 +47,7 @@ export async function runStart(opts: StartOptions): Promise<void> {
     signal?.removeEventListener("abort", onSignal);
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
   }
 }
 
@@ -58,18 +62,19 @@ async function serve(opts: StartOptions, choice: Choice, controller: AbortContro
   if (build !== false) await buildLua();
 
   const workDir = path.join(repoRoot, "build", "start");
-  const gateway = await launch({ choice, rendered, settings: loaded.settings, workDir });
+  const gateway = await launch({ choice, rendered, settings: loaded.settings, workDir, followLogs: true });
   const rt = loaded.settings.runtime;
   log(`up: ${gateway.label}`);
+  for (const note of gateway.notes ?? []) log(note);
   log(`API ${gateway.url}/openai/v1/…  health ${gateway.url}/healthz  metrics :${rt.metricsPort}/apisix/prometheus/metrics  ready :${rt.statusPort}/status/ready`);
   log("Ctrl-C stops the gateway");
 
-  const apisixFile = choice.kind === "docker" ? path.join(workDir, "conf", FILES.apisix) : path.join(choice.apisixHome!, "conf", FILES.apisix);
-  const watching = opts.watch
+  const target = gateway.apisixYaml;
+  const watching = opts.watch && target !== undefined
     ? watchLoop({
         intervalMs: every,
         load: async () => (await renderOnce(renderOpts)).rendered,
-        writeApisix: (r) => writeAtomic(apisixFile, r.apisixYaml, 0o600),
+        writeApisix: (r) => writeAtomic(target.path, r.apisixYaml, target.mode),
         log: (line) => log(`watch: ${line}`),
         signal: controller.signal,
         configYaml: rendered.configYaml,

@@ -27,11 +27,16 @@ export interface DemoOptions {
 }
 
 const DEPLOYMENT = "gpt-4o-mini";
-/** The preferred backend gets few requests per window (ceil(tpm/1000) per 10 s) so the burst throttles it. */
+/**
+ * The preferred backend gets few requests per window (ceil(tpm/1000) per 10 s) so the burst throttles it. It also
+ * answers its successes after `baseMs`: the gateway cools a backend as soon as a success reports
+ * x-ratelimit-remaining-requests 0, so without that head start a loaded machine can send the first requests one
+ * after another and the demo shows no 429 and no failover at all.
+ */
 export const DEMO_BACKENDS = [
-  { name: "sim-eastus", priority: 10, tpm: 2_000, note: "preferred, quickly throttled" },
-  { name: "sim-westus", priority: 5, tpm: 1_000_000, note: "spill-over" },
-  { name: "sim-swedencentral", priority: 5, tpm: 1_000_000, note: "spill-over" },
+  { name: "sim-eastus", priority: 10, tpm: 2_000, baseMs: 250, note: "preferred, quickly throttled" },
+  { name: "sim-westus", priority: 5, tpm: 1_000_000, baseMs: 0, note: "spill-over" },
+  { name: "sim-swedencentral", priority: 5, tpm: 1_000_000, baseMs: 0, note: "spill-over" },
 ] as const;
 
 function positive(raw: string | undefined, fallback: number, flag: string, max: number): number {
@@ -83,7 +88,8 @@ export async function runDemo(opts: DemoOptions): Promise<ReportInput> {
   const total = positive(opts.requests, 30, "--requests", 1000);
   const concurrency = positive(opts.concurrency, 3, "--concurrency", 64);
   const say = opts.say ?? ((line: string): void => void process.stdout.write(`${line}\n`));
-  const choice: Choice = opts.gateway ? { kind: opts.gateway, why: "chosen by the caller" } : chooseGateway(processEnv(), true);
+  const choice: Choice = opts.gateway ? { kind: opts.gateway, apisixHome: processEnv().APISIX_HOME?.trim(), why: "chosen by the caller" } : chooseGateway(processEnv(), true);
+  if (choice.kind === "apisix-home" && !choice.apisixHome) throw new UsageError("the local APISIX gateway needs APISIX_HOME");
   if (choice.kind === "standin") say(`\n${STANDIN_BANNER}\n(${choice.why})\n`);
   else say(`gateway: ${choice.why}`);
   if (opts.build !== false) await buildLua();
@@ -92,7 +98,7 @@ export async function runDemo(opts: DemoOptions): Promise<ReportInput> {
   const apiKey = randomBytes(12).toString("hex");
   const clientKey = randomBytes(24).toString("hex");
   const sims: SimulatorHandle[] = await sim.startSimulators(
-    DEMO_BACKENDS.map((b) => ({ name: b.name, apiKey, deployments: { [DEPLOYMENT]: { model: DEPLOYMENT, tpm: b.tpm } }, latency: { perTokenMs: 2, streamIntervalMs: 5 } })),
+    DEMO_BACKENDS.map((b) => ({ name: b.name, apiKey, deployments: { [DEPLOYMENT]: { model: DEPLOYMENT, tpm: b.tpm } }, latency: { baseMs: b.baseMs, perTokenMs: 2, streamIntervalMs: 5 } })),
   );
   const workDir = mkdtempSync(path.join(tmpdir(), "spillway-demo-"));
   let gateway: Launched | undefined;

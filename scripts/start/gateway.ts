@@ -12,7 +12,7 @@ import { FILES, writeRendered } from "../../renderer/write.ts";
 import { EnvironmentError } from "../../lib/errors.ts";
 import { pins, repoRoot } from "../lib/pins.ts";
 import { buildImage, dockerEngine, runGateway } from "./docker.ts";
-import { checkApisixHome, installConfig, runLocalApisix } from "./local-apisix.ts";
+import { checkApisixHome, describeInstall, runLocalApisix } from "./local-apisix.ts";
 
 export type GatewayKind = "docker" | "apisix-home" | "standin";
 
@@ -46,7 +46,10 @@ export function chooseGateway(env: Readonly<Record<string, string | undefined>>,
   );
 }
 
-/** Where the gateway loads our Lua from: inside the image, or this checkout's build output. */
+/**
+ * Where the gateway loads our Lua from: inside the image, or this checkout's build output (the local install's
+ * instance and the stand-in both read build/lua in place, so a rebuild needs only a restart, not a copy).
+ */
 export function luaPathFor(kind: GatewayKind): string {
   return kind === "docker" ? "/opt/spillway/lua" : path.join(repoRoot, "build", "lua");
 }
@@ -67,8 +70,12 @@ export interface Launched {
   /** Resolves when the gateway process ends on its own. */
   exited: Promise<unknown>;
   stop(): Promise<void>;
-  /** Error-log lines worth showing when requests failed (the stand-in keeps its log in a file). */
+  /** Error-log lines worth showing when requests failed (the stand-in and a local install keep their logs in files). */
   problems?(): string[];
+  /** Where `--watch` rewrites apisix.yaml, and with which mode (the gateway's workers must be able to read it). */
+  apisixYaml?: { path: string; mode: number };
+  /** Lines worth telling the operator once the gateway is up (where its files and logs are). */
+  notes?: string[];
 }
 
 async function waitHealthy(url: string, exited: Promise<unknown>, timeoutMs: number): Promise<void> {
@@ -108,6 +115,8 @@ export interface LaunchOptions {
   workDir: string;
   /** Docker: share the host network (the demo's simulators listen on the host loopback). */
   hostNetwork?: boolean;
+  /** Local install: follow its error and access logs to stderr / stdout (Docker and the stand-in print their own). */
+  followLogs?: boolean;
   say?: (line: string) => void;
 }
 
@@ -126,17 +135,34 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       await run.stop();
       throw err;
     });
-    return { kind: "docker", label: `APISIX ${pins.apisix_version} in Docker (${pins.apisix_image})`, url: localUrl, exited, stop: () => run.stop() };
+    return {
+      kind: "docker",
+      label: `APISIX ${pins.apisix_version} in Docker (${pins.apisix_image})`,
+      url: localUrl,
+      exited,
+      stop: () => run.stop(),
+      apisixYaml: { path: path.join(confDir, FILES.apisix), mode: 0o600 },
+    };
   }
   if (choice.kind === "apisix-home") {
     const home = choice.apisixHome!;
-    for (const note of installConfig(home, rendered)) process.stderr.write(`spillway: ${note}\n`);
-    const gw = runLocalApisix(home);
+    const gw = await runLocalApisix(home, rendered, { luaPath: settings.runtime.luaPath, followLogs: opts.followLogs ?? false });
     await waitHealthy(localUrl, gw.exited, 60_000).catch(async (err: unknown) => {
+      const problems = gw.problems().slice(-10);
       await gw.stop();
-      throw err;
+      throw opts.followLogs || problems.length === 0 ? err : new EnvironmentError(`${(err as Error).message}\nerror log:\n${problems.join("\n")}`);
     });
-    return { kind: "apisix-home", label: `local APISIX at ${home}`, url: localUrl, exited: gw.exited, stop: () => gw.stop() };
+    return {
+      kind: "apisix-home",
+      label: describeInstall(home),
+      url: localUrl,
+      exited: gw.exited,
+      stop: () => gw.stop(),
+      problems: () => gw.problems(),
+      // Workers run as nobody when started as root; the folder is this run's own and removed on stop.
+      apisixYaml: { path: gw.apisixYamlPath, mode: 0o644 },
+      notes: [`instance folder ${gw.dir} (removed on stop); install ${home} untouched`],
+    };
   }
   const rig = await loadStandin();
   const standinDir = path.join(opts.workDir, "standin");

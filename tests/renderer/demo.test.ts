@@ -1,5 +1,6 @@
 // `spillway demo` end to end on the nginx test stand-in (the same code path the CLI takes when neither Docker nor
-// APISIX_HOME is there): real simulators, the rendered config, the official openai SDK, real plugins from build/lua.
+// APISIX_HOME is there) and, when APISIX_HOME is set, on that local APISIX: real simulators, the rendered config, the
+// official openai SDK, real plugins from build/lua.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -33,3 +34,22 @@ describe.skipIf(!hasNginx || !built)(
     }, 60_000);
   },
 );
+
+const home = process.env.APISIX_HOME?.trim();
+const skipReal = !home ? "APISIX_HOME is not set" : !existsSync(path.join(home, "bin", "apisix")) ? `APISIX_HOME=${home} has no bin/apisix` : !built ? "build/lua lacks the failover plugin, provider or hook; run npm run build" : undefined;
+
+describe.skipIf(skipReal !== undefined)(`spillway demo on the local APISIX at APISIX_HOME${skipReal ? ` (skipped: ${skipReal})` : ""}`, () => {
+  it("runs on real APISIX, without the stand-in banner: every request served, no 429 for the client, the throttled backend's 429s absorbed", async () => {
+    const lines: string[] = [];
+    const report = await runDemo({ gateway: "apisix-home", build: false, requests: "12", concurrency: "3", say: (l) => lines.push(l) });
+    const text = lines.join("\n");
+    expect(text).toMatch(/Spillway demo on APISIX 3\.18\.0 at /);
+    expect(text).not.toContain("STAND-IN");
+    expect(report.outcomes.filter((o) => o.status === 200)).toHaveLength(12);
+    expect(report.outcomes.filter((o) => o.status === 429)).toHaveLength(0);
+    const throttled = report.backends.find((b) => b.name === DEMO_BACKENDS[0].name)!;
+    expect(throttled.stats.byStatus["429"] ?? 0).toBeGreaterThanOrEqual(1);
+    expect(report.outcomes.every((o) => DEMO_BACKENDS.some((b) => b.name === o.backend))).toBe(true);
+    expect(report.outcomes.some((o) => Number(o.attempts) > 1)).toBe(true);
+  }, 90_000);
+});

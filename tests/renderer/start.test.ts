@@ -1,43 +1,45 @@
-// `spillway start` / `spillway demo` plumbing: choosing the gateway, the local-install path end to end against a
-// fake APISIX_HOME (fake bin/apisix and a fake openresty that serves /healthz), Ctrl-C stop, and the demo's table.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// `spillway start` / `spillway demo` plumbing: choosing the gateway, the instance folder a local install runs in,
+// `spillway start` on the real local APISIX (APISIX_HOME, e.g. the apisix-lab build) end to end with Ctrl-C, and the
+// demo's table.
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { repoRoot } from "../../scripts/lib/pins.ts";
+import { alive, closedToWorkers, createInstanceDir, removeInstanceDir } from "../../scripts/start/apisix-instance.ts";
 import { runStart } from "../../scripts/start/cli.ts";
 import { reportLines, type Outcome } from "../../scripts/start/demo-report.ts";
 import { dockerEngine } from "../../scripts/start/docker.ts";
 import { chooseGateway } from "../../scripts/start/gateway.ts";
-import { installConfig } from "../../scripts/start/local-apisix.ts";
 import { freePort } from "../../scripts/start/ports.ts";
 import { EnvironmentError } from "../../lib/errors.ts";
 import { renderOnce } from "../../renderer/cli.ts";
 import { envFileText, MINIMAL_ENV, tempDir } from "./fixtures.ts";
 
 const scratch = tempDir("spillway-start-");
+chmodSync(scratch.dir, 0o755); // mkdtemp makes it 0700; open, so only what a test closes is closed to workers
 afterAll(() => scratch.cleanup());
 const engine = dockerEngine();
 
-/** A directory shaped like a packaged install: <root>/apisix/{bin/apisix,conf/} and <root>/openresty/bin/openresty. */
-function fakeInstall(name: string): { home: string; log: string } {
-  const root = path.join(scratch.dir, name);
-  const home = path.join(root, "apisix");
-  const log = path.join(root, "calls.log");
-  mkdirSync(path.join(home, "bin"), { recursive: true });
-  mkdirSync(path.join(home, "conf"), { recursive: true });
-  mkdirSync(path.join(root, "openresty", "bin"), { recursive: true });
-  writeFileSync(path.join(home, "bin", "apisix"), `#!/usr/bin/env bash\necho "apisix $*" >> "${log}"\n`);
-  // Stands in for OpenResty: reads the port from the rendered config.yaml, serves /healthz, exits on SIGQUIT.
-  writeFileSync(path.join(root, "openresty", "bin", "openresty"), `#!/usr/bin/env node
-const fs = require("node:fs"); const http = require("node:http");
-const home = process.argv[process.argv.indexOf("-p") + 1];
-fs.appendFileSync(${JSON.stringify(log)}, "openresty " + process.argv.slice(2).join(" ") + "\\n");
-const port = Number(/port: (\\d+)/.exec(fs.readFileSync(home + "/conf/config.yaml", "utf8"))[1]);
-const server = http.createServer((req, res) => { res.statusCode = req.url === "/healthz" ? 200 : 404; res.end("{}"); }).listen(port, "127.0.0.1");
-process.on("SIGQUIT", () => { fs.appendFileSync(${JSON.stringify(log)}, "SIGQUIT\\n"); server.close(); process.exit(0); });
-`);
+/** A directory shaped like an install (bin/apisix, apisix/, conf/ with the lab's install settings); nothing runs. */
+function installShape(name: string): string {
+  const home = path.join(scratch.dir, name);
+  for (const dir of ["bin", "apisix", "deps", "openresty", "conf"]) mkdirSync(path.join(home, dir), { recursive: true });
+  writeFileSync(path.join(home, "bin", "apisix"), "#!/bin/sh\nexit 1\n");
   chmodSync(path.join(home, "bin", "apisix"), 0o755);
-  chmodSync(path.join(root, "openresty", "bin", "openresty"), 0o755);
-  return { home, log };
+  writeFileSync(path.join(home, "conf", "config.yaml"), "apisix:\n  enable_http2: false\n  enable_control: false\nplugin_attr:\n  ai-proxy:\n    http_client: lua-resty-http\n");
+  writeFileSync(path.join(home, "conf", "mime.types"), "types {}\n");
+  return home;
+}
+
+/** Every file under conf/ of an install, hashed: proves a run left it untouched. */
+function confDigest(home: string): Record<string, string> {
+  const conf = path.join(home, "conf");
+  return Object.fromEntries(
+    readdirSync(conf, { recursive: true, encoding: "utf8" })
+      .filter((f) => lstatSync(path.join(conf, f)).isFile())
+      .map((f) => [f, createHash("sha256").update(readFileSync(path.join(conf, f))).digest("hex")]),
+  );
 }
 
 describe("choosing the gateway", () => {
@@ -54,7 +56,7 @@ describe("choosing the gateway", () => {
     });
 
     it("uses APISIX_HOME when it holds an install, and rejects one that does not", () => {
-      const { home } = fakeInstall("choose");
+      const home = installShape("choose");
       expect(chooseGateway({ APISIX_HOME: home }, false)).toMatchObject({ kind: "apisix-home", apisixHome: home });
       expect(() => chooseGateway({ APISIX_HOME: scratch.dir }, false)).toThrow(/does not look like an APISIX install/);
     });
@@ -65,43 +67,104 @@ describe("choosing the gateway", () => {
   });
 });
 
-describe.skipIf(engine.ok)("spillway start with APISIX_HOME (skipped: a Docker engine answers, start would use it)", () => {
-  it("renders into the install, runs init and OpenResty in the foreground, and stops it gracefully", async () => {
-    const { home, log } = fakeInstall("start");
-    writeFileSync(path.join(home, "conf", "config.yaml"), "# the operator's own config\n");
-    const port = await freePort();
-    const envFile = path.join(scratch.dir, "start.env");
-    writeFileSync(envFile, envFileText({ ...MINIMAL_ENV, SPILLWAY_LISTEN_HOST: "127.0.0.1", SPILLWAY_LISTEN_PORT: String(port), SPILLWAY_METRICS_PORT: String(await freePort()), SPILLWAY_STATUS_PORT: String(await freePort()) }));
-    const controller = new AbortController();
-    const running = runStart({ envFile: [envFile], processEnv: { APISIX_HOME: home }, build: false, signal: controller.signal });
-    const deadline = Date.now() + 15_000;
-    let healthy = false;
-    while (!healthy && Date.now() < deadline) {
-      healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-      if (!healthy) await new Promise((r) => setTimeout(r, 100));
+describe("the instance folder a local install runs in", () => {
+  it("links the install's code, owns conf/ and logs/, sends logs to files, carries the install's settings, and leaves the install alone", async () => {
+    const home = installShape("instance");
+    const before = confDigest(home);
+    const { rendered } = await renderOnce({ processEnv: MINIMAL_ENV, overrides: { SPILLWAY_LUA_PATH: path.join(repoRoot, "build", "lua") } });
+    const dir = createInstanceDir(home, { configYaml: rendered.configYaml, apisixYaml: rendered.apisixYaml }, scratch.dir);
+    try {
+      for (const name of ["apisix", "bin", "deps", "openresty"]) expect(readlinkSync(path.join(dir, name))).toBe(path.join(home, name));
+      expect(readFileSync(path.join(dir, "conf", "mime.types"), "utf8")).toBe("types {}\n");
+      expect(lstatSync(path.join(dir, "logs")).isDirectory()).toBe(true);
+      const config = readFileSync(path.join(dir, "conf", "config.yaml"), "utf8");
+      expect(config).toContain(`error_log: ${path.join(dir, "logs", "error.log")}`);
+      expect(config).toContain(`access_log: ${path.join(dir, "logs", "access.log")}`);
+      expect(config).not.toContain("/dev/std");
+      expect(config).toContain(`extra_lua_path: ${path.join(repoRoot, "build", "lua")}/?.lua`);
+      expect(config).toMatch(/enable_http2: false/);
+      expect(config).toMatch(/enable_control: false/);
+      expect(config).toMatch(/http_client: lua-resty-http/);
+      expect(readFileSync(path.join(dir, "conf", "apisix.yaml"), "utf8")).toBe(rendered.apisixYaml);
+      // Workers run as nobody when started as root.
+      expect(closedToWorkers(path.join(dir, "conf"))).toBeUndefined();
+      expect(confDigest(home)).toEqual(before);
+    } finally {
+      removeInstanceDir(dir);
     }
-    expect(healthy).toBe(true);
-    controller.abort(); // what Ctrl-C does
-    await running;
-    const calls = readFileSync(log, "utf8");
-    expect(calls).toMatch(/^apisix init\nopenresty -p .*apisix -g daemon off;\nSIGQUIT\n$/);
-    const config = readFileSync(path.join(home, "conf", "config.yaml"), "utf8");
-    expect(config).toContain(`extra_lua_path: ${path.resolve("build/lua")}/?.lua`);
-    expect(readFileSync(path.join(home, "conf", "config.yaml.spillway-bak"), "utf8")).toBe("# the operator's own config\n");
-    expect(readFileSync(path.join(home, "conf", "apisix.yaml"), "utf8").trimEnd().endsWith("#END")).toBe(true);
-  }, 30_000);
+    expect(existsSync(dir)).toBe(false);
+    expect(existsSync(path.join(home, "apisix"))).toBe(true);
+  });
+
+  it("names the folder nobody cannot enter", () => {
+    const closed = path.join(scratch.dir, "closed");
+    mkdirSync(path.join(closed, "inner"), { recursive: true, mode: 0o700 });
+    chmodSync(closed, 0o700);
+    expect(closedToWorkers(path.join(closed, "inner"))).toBe(closed);
+  });
 });
 
-describe("installConfig", () => {
-  it("backs up a foreign config once and overwrites our own files freely", async () => {
-    const { home } = fakeInstall("install");
-    writeFileSync(path.join(home, "conf", "apisix.yaml"), "routes: []\n#END\n");
-    const { rendered } = await renderOnce({ processEnv: MINIMAL_ENV });
-    expect(installConfig(home, rendered)).toEqual(["kept your previous apisix.yaml as apisix.yaml.spillway-bak"]);
-    expect(installConfig(home, rendered)).toEqual([]);
-    expect(readFileSync(path.join(home, "conf", "apisix.yaml.spillway-bak"), "utf8")).toBe("routes: []\n#END\n");
-    expect(existsSync(path.join(home, "conf", "config.yaml.spillway-bak"))).toBe(false);
-  });
+const home = process.env.APISIX_HOME?.trim();
+const built = ["apisix/plugins/spillway-failover.lua", "spillway/hook.lua"].every((f) => existsSync(path.join(repoRoot, "build/lua", f)));
+const skipReal = engine.ok
+  ? "a Docker engine answers, start would use it"
+  : !home
+    ? "APISIX_HOME is not set (APISIX_HOME=$(bash scripts/apisix-lab.sh) builds one)"
+    : !existsSync(path.join(home, "bin", "apisix"))
+      ? `APISIX_HOME=${home} has no bin/apisix`
+      : !built
+        ? "build/lua lacks the failover plugin or hook; run npm run build"
+        : undefined;
+
+describe.skipIf(skipReal !== undefined)(`spillway start on the local APISIX at APISIX_HOME${skipReal ? ` (skipped: ${skipReal})` : ""}`, () => {
+  const captured = { stderr: "", stdout: "" };
+  afterEach(() => vi.restoreAllMocks());
+
+  it("runs in an instance folder of its own, follows its logs here, and Ctrl-C quits it and removes the folder", async () => {
+    for (const stream of ["stderr", "stdout"] as const) {
+      const write = process[stream].write.bind(process[stream]);
+      vi.spyOn(process[stream], "write").mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) => {
+        captured[stream] += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+        return write(chunk, ...rest);
+      }) as typeof process.stdout.write);
+    }
+    const before = confDigest(home!);
+    const port = await freePort();
+    const envFile = path.join(scratch.dir, "start.env");
+    writeFileSync(envFile, envFileText({ ...MINIMAL_ENV, SPILLWAY_LISTEN_HOST: "127.0.0.1", SPILLWAY_LISTEN_PORT: String(port), SPILLWAY_METRICS_HOST: "127.0.0.1", SPILLWAY_METRICS_PORT: String(await freePort()), SPILLWAY_STATUS_HOST: "127.0.0.1", SPILLWAY_STATUS_PORT: String(await freePort()) }));
+    const controller = new AbortController();
+    const running = runStart({ envFile: [envFile], processEnv: { APISIX_HOME: home }, build: false, signal: controller.signal });
+    let failed: unknown;
+    running.catch((err: unknown) => (failed = err));
+    let dir: string | undefined;
+    let master = 0;
+    try {
+      // Up means: the start-up lines are printed (they follow the gateway's first healthy answer).
+      const deadline = Date.now() + 45_000;
+      while (!captured.stderr.includes("Ctrl-C stops the gateway") && failed === undefined && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(failed).toBeUndefined();
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("server")).toMatch(/APISIX/);
+
+      dir = /instance folder (\S+) \(removed on stop\)/.exec(captured.stderr)?.[1];
+      expect(dir).toBeDefined();
+      master = Number(readFileSync(path.join(dir!, "logs", "nginx.pid"), "utf8"));
+      expect(alive(master)).toBe(true);
+      expect(readFileSync(path.join(dir!, "conf", "config.yaml"), "utf8")).toContain(`extra_lua_path: ${path.join(repoRoot, "build", "lua")}/?.lua`);
+    } finally {
+      controller.abort(); // what Ctrl-C does; also when an expectation above failed, so no nginx is left behind
+      await running.catch(() => undefined);
+    }
+    expect(alive(master)).toBe(false);
+    expect(existsSync(dir!)).toBe(false);
+    expect(confDigest(home!)).toEqual(before);
+    // The error log went to stderr and the access log to stdout, as the container does.
+    expect(captured.stderr).toContain(`${dir}/conf/apisix.yaml reloaded`);
+    expect(captured.stdout).toMatch(/"uri":"\/healthz","status":"200"/);
+  }, 60_000);
 });
 
 describe("the demo's table", () => {

@@ -3,8 +3,9 @@
  * runs on both. Two ways to get it:
  *   docker  the pinned image (scripts/lib/pins.ts) via testcontainers, host network, build/lua bind-mounted at
  *           /opt/spillway/lua, our config.yaml + apisix.yaml mounted into conf/ (APISIX_STAND_ALONE=true);
- *   local   APISIX_HOME=<an installed APISIX>: our config.yaml/apisix.yaml written into its conf/ (the originals
- *           are restored on stop), `bin/apisix start|quit`.
+ *   local   APISIX_HOME=<an installed APISIX, e.g. the apisix-lab build>: an instance folder of its own
+ *           (scripts/start/apisix-instance.ts: symlinks to the install, own conf/ and logs/), `bin/apisix start|quit`;
+ *           the install is never written to, so suites run side by side.
  * apisixAvailability() says which one this machine has, or why neither; a suite then reports itself skipped with
  * that reason, never passed.
  */
@@ -18,7 +19,7 @@ import { readApisixYaml, readConfigYaml, readPath } from "./apisix-yaml.ts";
 import { renderApisixConfig } from "./apisix-config.ts";
 import type { Gateway, GatewayOptions } from "./gateway.ts";
 import { freePort } from "./nginx.ts";
-import { createInstanceDir, removeInstanceDir, startInstance, type ApisixInstance } from "../../scripts/start/apisix-instance.ts";
+import { createInstanceDir, isLabNoise, removeInstanceDir, startInstance, type ApisixInstance } from "../../scripts/start/apisix-instance.ts";
 
 const run = promisify(execFile);
 const START_TIMEOUT_MS = 60_000;
@@ -208,20 +209,11 @@ async function startLocal(opts: GatewayOptions, home: string): Promise<Gateway> 
   };
 }
 
-/**
- * Lines the apisix-lab build logs at every start by design (its README, "Deviations" 3 and 8): no privileged agent
- * in Debian's nginx core, and a lower open-files hard limit than APISIX asks for. Not ours, not APISIX's behaviour:
- * dropped so that the suites' "no error lines" checks see only what our plugins and APISIX do.
- */
-const LAB_NOISE = [
-  /\[error\] .*failed to enable privileged_agent: missing privileged agent process patch in the nginx core/,
-  /\[alert\] .*setrlimit\(RLIMIT_NOFILE, \d+\) failed/,
-];
-
+/** Drops the lab's two start-up lines (isLabNoise): the suites' "no error lines" checks see only ours and APISIX's. */
 function withoutLabNoise(log: string): string {
   return log
     .split("\n")
-    .filter((line) => !LAB_NOISE.some((re) => re.test(line)))
+    .filter((line) => !isLabNoise(line))
     .join("\n");
 }
 
