@@ -10,6 +10,7 @@ import * as cjson from "cjson.safe";
 import { SHARED_DICT } from "./cooldown-store";
 import { fetchAffinity, shareAffinity } from "./redis-sync";
 import type { FailoverConf } from "./schema";
+import { usePicked } from "./picker-filter";
 
 const find = string.find;
 const sub = string.sub;
@@ -73,17 +74,11 @@ export function pinFollowUp(this: void, conf: FailoverConf, ctx: ApisixCtx): voi
   const id = previousResponseId(ctx);
   if (id === undefined) return;
   const holder = holderOf(conf, id);
-  if (holder === undefined || holder === ctx.picked_ai_instance_name) return;
-  const route = (ctx as unknown as { matched_route?: { value?: { plugins?: LuaTable<string, unknown> } } }).matched_route;
-  const multi = route?.value?.plugins?.get("ai-proxy-multi") as { instances?: { name: string }[] } | undefined;
-  for (const instance of multi?.instances ?? []) {
-    if (instance.name === holder) {
-      ctx.picked_ai_instance_name = holder;
-      ctx.picked_ai_instance = instance as unknown as LuaTable<string, unknown>;
-      ctx.balancer_ip = holder;
-      (ctx as unknown as LuaTable<string, unknown>).set("server_picker", undefined);
-      return;
-    }
+  if (holder === undefined) return;
+  if (holder === ctx.picked_ai_instance_name || usePicked(ctx, holder)) {
+    // No picker: nothing may fall back to another backend (it would answer 404 for this id).
+    (ctx as unknown as LuaTable<string, unknown>).set("server_picker", undefined);
+    return;
   }
   core.log.info("spillway-failover: the backend holding a previous response is not on this route any more");
 }

@@ -1,7 +1,8 @@
 /**
  * spillway-failover: the companion plugin of the azure-openai-dynamic provider. Its access phase runs right
  * after ai-proxy-multi (priority 1041) picked an instance and before before_proxy (apisix-ai-contract.md §7,
- * hook type A): it opens the request's failover state. init() installs the two wrappers in patches.ts.
+ * hook type A). Its rewrite phase opens the request's failover state; its access phase makes the route's picker
+ * skip cooling backends and answers at once when all of them cool. init() installs the patches in patches.ts.
  */
 import * as core from "apisix.core";
 import { available, SHARED_DICT } from "./cooldown-store";
@@ -14,6 +15,9 @@ import { ensureSync } from "./redis-sync";
 import { usageFromChunk } from "./usage";
 import { finalAnswer } from "./final-answer";
 import { newRequestState, requestState } from "./state";
+import type { RequestState } from "./state";
+import { filterPicker, repickIfCooling } from "./picker-filter";
+import { answerOrWait } from "./patches";
 
 const requestHeader = core.request.header;
 
@@ -48,16 +52,36 @@ function fixResponsesProtocol(this: void, ctx: ApisixCtx): void {
   if (typeof uri === "string" && string.sub(uri, -10) === "/responses") ctx.ai_client_protocol = "openai-responses";
 }
 
-export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): void {
+/** ai-proxy-multi's picker for this request (3.18.0 keeps it on ctx; absent for a single-instance route). */
+function rawPicker(this: void, ctx: ApisixCtx): Parameters<typeof filterPicker>[0] | undefined {
+  return (ctx as unknown as { server_picker?: Parameters<typeof filterPicker>[0] }).server_picker;
+}
+
+/** Opens the request's state before any access phase, so that ai-proxy-multi's pick can already skip cooling backends. */
+export function rewrite(this: void, conf: FailoverConf, ctx: ApisixCtx): void {
+  ctx.spillway = newRequestState(conf) as unknown as LuaTable<string, unknown>;
+}
+
+export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMultiReturn<[number?, unknown?]> {
   fixResponsesProtocol(ctx);
   for (const header of GATEWAY_HEADERS) {
     if (requestHeader(ctx, header) !== undefined) core.request.set_header(ctx, header, undefined);
   }
-  ctx.spillway = newRequestState(conf) as unknown as LuaTable<string, unknown>;
+  const state = requestState(ctx) ?? (newRequestState(conf) as RequestState);
+  ctx.spillway = state as unknown as LuaTable<string, unknown>;
   if (conf.redis !== undefined) ensureSync(conf.redis);
+  const picker = rawPicker(ctx);
+  if (picker !== undefined) {
+    filterPicker(picker);
+    repickIfCooling(ctx, state, picker);
+  }
   pinFollowUp(conf, ctx);
   // A body-less route proxies in before_proxy, like ai-proxy-multi (APISIX skips its nginx upstream).
   if (conf.backends !== undefined) ctx.bypass_nginx_upstream = true;
+  // A pinned follow-up has no picker any more: its holder's cooldown is answered by the transport (patch 1).
+  // Every instance is cooling: 429 + Retry-After at once (or a wait within max_wait_ms), no attempt.
+  if (state.all_cooling && rawPicker(ctx) !== undefined) return answerOrWait(ctx, state, 429, undefined);
+  return $multi();
 }
 
 /** Runs for every piece of an AI response (plugin.lua_response_filter, §1.4): stream usage for completions. */

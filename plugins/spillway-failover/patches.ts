@@ -14,6 +14,10 @@
  * 3. utils/http.new: the transport applies one `timeout` to connect, send and every read (§2.4). For our
  *    attempts, the client it creates next gets connect/send/first-byte timeouts instead; once the headers are in,
  *    the wrapper of (1) sets the route's `timeout` as the idle limit between body chunks.
+ * 4. ai-proxy-multi's server picker (an object per route version, not a module field; picker-filter.ts): its
+ *    `get` passes over cooling instances, so a cooling backend is skipped before ai-proxy-multi's retry machinery
+ *    (no synthetic 429, no warn line per request). (1) still answers a synthetic 429 for the cases the picker
+ *    does not see: a route with one instance, and a Responses follow-up pinned to its holder.
  */
 import * as core from "apisix.core";
 import * as aiProxyMultiModule from "apisix.plugins.ai-proxy-multi";
@@ -136,8 +140,9 @@ function request(this: void, params: AiHttpParams, timeoutMs: number) {
 }
 
 /**
- * Forget which instances this request already tried, so that ai-proxy-multi can pick again after a wait.
- * These are 3.18.0's own ctx fields (balancer/roundrobin.lua, balancer/priority.lua, ai-proxy-multi.lua).
+ * Forget which instances this request already tried, so that ai-proxy-multi can pick again after a wait (as a
+ * first pick: the picker filter answers "all cooling" only then). These are 3.18.0's own ctx fields
+ * (balancer/roundrobin.lua, balancer/priority.lua, ai-proxy-multi.lua).
  */
 function resetPick(this: void, ctx: ApisixCtx): void {
   const raw = ctx as unknown as LuaTable<string, unknown>;
@@ -146,25 +151,55 @@ function resetPick(this: void, ctx: ApisixCtx): void {
   raw.set("priority_balancer_picker_idx", undefined);
   raw.set("balancer_server", undefined);
   raw.set("ai_retries", undefined);
+  ctx.picked_ai_instance_name = undefined;
+}
+
+/** The route's ai-proxy-multi conf (the table APISIX hands the plugin: it carries `_meta.parent`). */
+function multiConfOf(this: void, ctx: ApisixCtx): LuaTable<string, unknown> | undefined {
+  const route = (ctx as unknown as { matched_route?: { value?: { plugins?: LuaTable<string, unknown> } } }).matched_route;
+  return route?.value?.plugins?.get("ai-proxy-multi") as LuaTable<string, unknown> | undefined;
 }
 
 let originalBeforeProxy: BeforeProxy | undefined = undefined;
 let aiProxyMulti: PluginModule | undefined = undefined;
 
-function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx) {
-  const state = requestState(ctx);
-  if (state === undefined) return originalBeforeProxy!(conf, ctx);
+/**
+ * From the code a round of attempts ended with to the client's answer: 429 + Retry-After / JSON 5xx, or within
+ * max_wait_ms a wait for the first cooling backend, a new pick and another round. `multiConf` undefined: the
+ * route's own (the companion plugin's access phase, when every instance was cooling at the first pick).
+ */
+export function answerOrWait(
+  this: void,
+  ctx: ApisixCtx,
+  state: RequestState,
+  code: number | undefined,
+  body: unknown,
+  multiConf?: LuaTable<string, unknown>,
+): LuaMultiReturn<[number?, unknown?]> {
+  const conf = multiConf ?? multiConfOf(ctx);
   while (true) {
-    const [code, body] = originalBeforeProxy!(conf, ctx);
     const [waitMs, status, answer] = finalAnswer(state, code, body, nowMs());
-    if (waitMs === undefined) return $multi(status, answer);
+    if (waitMs === undefined || conf === undefined) return $multi(status, answer);
 
     ngx.sleep(waitMs / 1000);
     state.waited_ms = state.waited_ms + waitMs;
+    state.all_cooling = false;
     resetPick(ctx);
     const [pickCode, pickBody] = aiProxyMulti!.access(conf, ctx);
     if (pickCode !== undefined) return $multi(pickCode, pickBody);
+    if (state.all_cooling) {
+      [code, body] = [429, undefined];
+    } else {
+      [code, body] = originalBeforeProxy!(conf, ctx);
+    }
   }
+}
+
+function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx) {
+  const state = requestState(ctx);
+  if (state === undefined) return originalBeforeProxy!(conf, ctx);
+  const [code, body] = originalBeforeProxy!(conf, ctx);
+  return answerOrWait(ctx, state, code, body, conf);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Per-request failover state, kept on the APISIX ctx under one key (`ctx.spillway`). Written by the companion
- * plugin's access phase, the transport wrapper and the provider; read by the before_proxy wrapper.
+ * plugin's rewrite phase (so that the picker filter has it when ai-proxy-multi picks in its access phase), the
+ * transport wrapper and the provider; read by the before_proxy wrapper.
  */
 import type { AttemptRecord } from "../lib/exhaustion";
 import type { HeaderTable } from "../lib/header-table";
@@ -22,6 +23,13 @@ export interface RequestState {
   committed: boolean;
   /** Time spent waiting for a throttled backend (max_wait_ms). */
   waited_ms: number;
+  /** The deployment cooldowns are keyed by (path segment or body model), once computed (picker-filter.ts). */
+  deployment?: string;
+  deployment_known?: boolean;
+  /** This request's picks went through the cooling filter (picker-filter.ts). */
+  picks_filtered?: boolean;
+  /** Every instance was cooling when the request was first picked: answer 429 + Retry-After without an attempt. */
+  all_cooling?: boolean;
 }
 
 export function newRequestState(this: void, conf: FailoverConf): RequestState {

@@ -344,7 +344,7 @@ export function runScenarioSuites(host: ScenarioHost, suites: ScenarioSuite[]): 
       });
 
       for (const c of suite.cases) {
-        const skip = c.skipOn?.[host.name];
+        const skip = c.skipOn?.[host.name] ?? ((host.workers ?? 1) > 1 ? c.oneWorkerOnly : undefined);
         if (skip) it.skip(`${c.name} — skipped on ${host.name}: ${skip}`, () => {});
         else it(c.name, () => runCase(gw!, ups, c, host, ledger, vars));
       }

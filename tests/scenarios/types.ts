@@ -98,6 +98,8 @@ export interface ScenarioCase {
    * more than one worker, so that what the case checks (a cooldown, an affinity) held across workers.
    */
   acrossWorkers?: boolean;
+  /** The case holds only with one nginx worker (the reason): skipped, with it, on hosts with several. */
+  oneWorkerOnly?: string;
   expect: ExpectedResponse;
   forwarded?: ExpectedForwarded;
   /** How many requests each declared upstream received during this case. */

@@ -1,0 +1,133 @@
+/**
+ * Cooling backends are never picked (patch 4, see patches.ts): ai-proxy-multi's server picker (one object per
+ * route version, cached by ai-proxy-multi, APISIX 3.18.0 ai-proxy-multi.lua pick_target) gets a `get` that passes
+ * over instances whose cooldown is running, marking each as tried the way pick_target itself skips an unhealthy
+ * instance. A skipped backend then costs one shared-dict read, not an attempt through the transport, a synthetic
+ * 429 and ai-proxy-multi's retry path with its warn line.
+ *
+ * A picker is wrapped the first time the companion plugin's access phase sees it; that first request's pick is
+ * checked and redone there (repickIfCooling). From then on every pick of the route, first or retry, is filtered.
+ */
+import { recordSkip } from "./attempts";
+import { clientPathAndQuery } from "./client-path";
+import { cooldownKey, cooling } from "./cooldown-store";
+import { requestState } from "./state";
+import type { RequestState } from "./state";
+
+type PickerGet = (this: void, ctx: ApisixCtx) => LuaMultiReturn<[string] | [undefined, string]>;
+
+interface ServerPicker {
+  get: PickerGet;
+  after_balance?: (this: void, ctx: ApisixCtx, beforeRetry: boolean) => void;
+}
+
+const DEPLOYMENTS_PREFIX = "/openai/deployments/";
+const find = string.find;
+const sub = string.sub;
+const ngxNow = ngx.now;
+/** No route has more instances than this; bounds the loop whatever a picker does. */
+const MAX_PICKS = 256;
+
+/** Pickers already wrapped (weak keys: a picker dropped from ai-proxy-multi's cache is not kept alive). */
+const wrapped = setmetatable(new LuaTable<ServerPicker, true>(), { __mode: "k" });
+
+/**
+ * The deployment an attempt's cooldown is keyed by, as the provider keys it: the path's deployment segment, else
+ * the body's model (set by ai-proxy-multi's request detection before it picks). Computed once per request.
+ */
+function deploymentOf(this: void, ctx: ApisixCtx, state: RequestState): string | undefined {
+  if (state.deployment_known) return state.deployment;
+  const [path] = clientPathAndQuery(ctx);
+  let deployment: string | undefined = undefined;
+  if (sub(path, 1, DEPLOYMENTS_PREFIX.length) === DEPLOYMENTS_PREFIX) {
+    const [slash] = find(path, "/", DEPLOYMENTS_PREFIX.length + 1, true);
+    deployment = sub(path, DEPLOYMENTS_PREFIX.length + 1, slash === undefined ? -1 : slash - 1);
+  } else {
+    const model = ctx.var["request_llm_model"];
+    if (typeof model === "string") deployment = model;
+  }
+  state.deployment = deployment;
+  state.deployment_known = true;
+  return deployment;
+}
+
+/** Marks `name` tried for this request, as ai-proxy-multi does before it picks again. */
+function markTried(this: void, picker: ServerPicker, ctx: ApisixCtx, name: string): void {
+  (ctx as unknown as LuaTable<string, unknown>).set("balancer_server", name);
+  picker.after_balance?.(ctx, true);
+}
+
+/**
+ * The next instance that is not cooling. On the first pick of a request (nothing picked yet) when every instance
+ * is cooling, the last one is returned and the state says so: the companion plugin answers 429 + Retry-After
+ * itself instead of letting ai-proxy-multi fail the access phase with a 503. On a retry, "all tried" stands.
+ */
+function filteredGet(this: void, picker: ServerPicker, original: PickerGet, ctx: ApisixCtx): LuaMultiReturn<[string] | [undefined, string]> {
+  const state = requestState(ctx);
+  if (state === undefined) return original(ctx);
+  state.picks_filtered = true;
+  const deployment = deploymentOf(ctx, state);
+  const now = ngxNow() * 1000;
+  let lastCooling: string | undefined = undefined;
+  for (let i = 0; i < MAX_PICKS; i++) {
+    const [name, err] = original(ctx);
+    if (name === undefined) {
+      if (lastCooling !== undefined && ctx.picked_ai_instance_name === undefined) {
+        state.all_cooling = true;
+        return $multi(lastCooling);
+      }
+      return $multi(undefined, err as string);
+    }
+    const cold = cooling(cooldownKey(name, deployment), now);
+    if (cold === undefined) return $multi(name);
+    recordSkip(state, { backend: name, deployment }, cold);
+    lastCooling = name;
+    markTried(picker, ctx, name);
+  }
+  return $multi(undefined, "too many picks");
+}
+
+/** Gives a picker the filtering `get`, once. */
+export function filterPicker(this: void, picker: ServerPicker): void {
+  if (wrapped.get(picker) === true) return;
+  wrapped.set(picker, true);
+  const original = picker.get;
+  // One closure per picker object (per route version), not per request.
+  picker.get = (ctx: ApisixCtx) => filteredGet(picker, original, ctx);
+}
+
+/**
+ * Makes `name` this request's instance, as ai-proxy-multi's access does after its pick. False when the route's
+ * ai-proxy-multi has no instance of that name.
+ */
+export function usePicked(this: void, ctx: ApisixCtx, name: string): boolean {
+  const route = (ctx as unknown as { matched_route?: { value?: { plugins?: LuaTable<string, unknown> } } }).matched_route;
+  const multi = route?.value?.plugins?.get("ai-proxy-multi") as { instances?: { name: string }[] } | undefined;
+  for (const instance of multi?.instances ?? []) {
+    if (instance.name === name) {
+      ctx.picked_ai_instance_name = name;
+      ctx.picked_ai_instance = instance as unknown as LuaTable<string, unknown>;
+      ctx.balancer_ip = name;
+      (ctx as unknown as LuaTable<string, unknown>).set("balancer_server", name);
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * For a request whose pick ran before its route's picker was wrapped (the first one per route version): if the
+ * picked instance is cooling, mark it tried and pick again through the filter, which records the skip. Sets
+ * state.all_cooling when no instance is left.
+ */
+export function repickIfCooling(this: void, ctx: ApisixCtx, state: RequestState, picker: ServerPicker): void {
+  const picked = ctx.picked_ai_instance_name;
+  if (picked === undefined || state.picks_filtered) return;
+  const deployment = deploymentOf(ctx, state);
+  const cold = cooling(cooldownKey(picked, deployment), ngxNow() * 1000);
+  if (cold === undefined) return;
+  recordSkip(state, { backend: picked, deployment }, cold);
+  markTried(picker, ctx, picked);
+  const [name] = picker.get(ctx);
+  if (name === undefined || !usePicked(ctx, name)) state.all_cooling = true;
+}
