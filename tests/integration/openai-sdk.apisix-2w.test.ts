@@ -1,0 +1,7 @@
+// TEST CODE. The official openai SDK through real APISIX 3.18.0, two nginx workers: the cooldown and the response
+// affinity must hold whichever worker takes a request (cases: shared/openai-sdk-cases.ts). Skipped, with the reason
+// in the title, without Docker or APISIX_HOME.
+import { openaiSdkSuite } from "./shared/openai-sdk-cases.ts";
+import { realApisix } from "./shared/hosts.ts";
+
+openaiSdkSuite(await realApisix(2));
