@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { stringify } from "yaml";
+import { toApisixYaml } from "../rig/apisix-yaml.ts";
 import type { SimulatorHandle } from "../../scripts/simulator/index.ts";
 
 export const PROVIDER_CONFIG_YAML = {
@@ -36,7 +36,7 @@ export function writeProviderConfig(apisix: Record<string, unknown>): ProviderCo
   const dir = mkdtempSync(path.join(tmpdir(), "spillway-config-"));
   const apisixYaml = path.join(dir, "apisix.yaml");
   const configYaml = path.join(dir, "config.yaml");
-  writeFileSync(apisixYaml, `${stringify(apisix)}#END\n`);
-  writeFileSync(configYaml, stringify(PROVIDER_CONFIG_YAML));
+  writeFileSync(apisixYaml, toApisixYaml(apisix));
+  writeFileSync(configYaml, toApisixYaml(PROVIDER_CONFIG_YAML, false));
   return { apisixYaml, configYaml, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { streamTimingProblems } from "../scenarios/stream-timing.ts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { toApisixYaml } from "../rig/apisix-yaml.ts";
 import { expectNoErrorLines, parseAccessLog, reportLogsOnFailure } from "../rig/gateway.ts";
 import { startGateway, type StandinGateway } from "../rig/nginx.ts";
 import { startUpstream, type FakeUpstream } from "../rig/upstreams.ts";
@@ -62,7 +62,7 @@ beforeAll(async () => {
     ],
   };
   const file = path.join(dir, "apisix.yaml");
-  writeFileSync(file, `${stringify(doc)}#END\n`);
+  writeFileSync(file, toApisixYaml(doc));
   gw = await startGateway({ apisixYaml: file });
 });
 

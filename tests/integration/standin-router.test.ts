@@ -7,7 +7,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { toApisixYaml } from "../rig/apisix-yaml.ts";
 import { expectNoErrorLines, reportLogsOnFailure } from "../rig/gateway.ts";
 import { startGateway, type StandinGateway } from "../rig/nginx.ts";
 import { startUpstream, type FakeUpstream } from "../rig/upstreams.ts";
@@ -16,7 +16,7 @@ let dir: string;
 
 function write(name: string, doc: unknown, end: boolean): string {
   const file = path.join(dir, name);
-  writeFileSync(file, `${stringify(doc)}${end ? "#END\n" : ""}`);
+  writeFileSync(file, toApisixYaml(doc, end));
   return file;
 }
 

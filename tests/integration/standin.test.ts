@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { stringify } from "yaml";
+import { toApisixYaml } from "../rig/apisix-yaml.ts";
 import { expectNoErrorLines, reportLogsOnFailure } from "../rig/gateway.ts";
 import { startGateway, type StandinGateway } from "../rig/nginx.ts";
 import { startUpstream, type FakeUpstream } from "../rig/upstreams.ts";
@@ -16,7 +16,7 @@ let echo: FakeUpstream;
 
 function writeYaml(name: string, doc: unknown, end = true): string {
   const file = path.join(dir, name);
-  writeFileSync(file, `${stringify(doc)}${end ? "#END\n" : ""}`);
+  writeFileSync(file, toApisixYaml(doc, end));
   return file;
 }
 

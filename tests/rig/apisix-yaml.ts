@@ -4,7 +4,7 @@
  * the previous config) and `${{VAR}}` / `${{VAR:=default}}` references are resolved from the gateway's environment.
  */
 import { readFileSync } from "node:fs";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 
 const END_MARK = /#END\s*$/;
 const VAR_REF = /\$\{\{\s*(\w+)\s*(?::=\s*([^}]*?))?\s*\}\}/g;
@@ -55,4 +55,12 @@ export function readPath(obj: unknown, ...keys: string[]): unknown {
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
+}
+
+/**
+ * A document as APISIX reads it: YAML 1.1 (lyaml), where a bare yes/no/on/off is a boolean, so such strings must be
+ * quoted (the renderer writes the same way). `end`: the #END line standalone APISIX requires on apisix.yaml.
+ */
+export function toApisixYaml(doc: unknown, end = true): string {
+  return `${stringify(doc, { version: "1.1" })}${end ? "#END\n" : ""}`;
 }

@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { toApisixYaml } from "../rig/apisix-yaml.ts";
 import { parseAccessLog, reportLogsOnFailure, severeLines, type Gateway, type GatewayOptions } from "../rig/gateway.ts";
 import { repoRoot } from "../helpers/lua.ts";
 import { startUpstream, type FakeUpstream } from "../rig/upstreams.ts";
@@ -319,11 +319,11 @@ export function runScenarioSuites(host: ScenarioHost, suites: ScenarioSuite[]): 
         dir = mkdtempSync(path.join(tmpdir(), "spillway-scenario-"));
         const apisixYaml = path.join(dir, "apisix.yaml");
         // YAML 1.1, as the renderer writes: APISIX reads YAML 1.1, where a bare yes/no/on/off is a boolean.
-        writeFileSync(apisixYaml, `${stringify(substitute(suite.apisixYaml, ups), { version: "1.1" })}#END\n`);
+        writeFileSync(apisixYaml, toApisixYaml(substitute(suite.apisixYaml, ups)));
         let configYaml: string | undefined;
         if (suite.configYaml) {
           configYaml = path.join(dir, "config.yaml");
-          writeFileSync(configYaml, stringify(substitute(suite.configYaml, ups), { version: "1.1" }));
+          writeFileSync(configYaml, toApisixYaml(substitute(suite.configYaml, ups), false));
         }
         const luaPaths = suite.luaPaths?.map((p) => path.join(repoRoot, p));
         gw = await host.start({ apisixYaml, configYaml, env: suite.env, luaPaths });
