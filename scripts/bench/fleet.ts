@@ -1,15 +1,18 @@
 /**
  * Everything one bench run starts, on 127.0.0.1: two simulators (healthy; throttled = always 429 with a 10-minute
- * retry-after), the raw nginx reference and three stand-in gateways. Started together, stopped together (also
- * when start-up fails half-way), and checked before any figure is taken: each target must answer the way its row
- * claims (who answered, how many attempts), or the run stops.
+ * retry-after), the raw nginx reference and one gateway per gateway row (a real APISIX instance each, or with
+ * --standin a stand-in each). Started together, stopped together (also when start-up fails half-way), and checked
+ * before any figure is taken: each target must answer the way its row claims (who answered, how many attempts, how
+ * often the throttled backend was called), or the run stops.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { InternalError } from "../../lib/errors.ts";
-import { BENCH_URI, startBenchGateway, type GatewayProcess, type GatewayRoute } from "./gateways.ts";
-import type { BenchPlan, WrkTarget } from "./options.ts";
+import { startApisixGateway } from "./apisix-gateways.ts";
+import { BENCH_URI, startStandinGateway, type Backends, type GatewayProcess } from "./gateways.ts";
+import { gatewayTargets, type BenchPlan, type WrkTarget } from "./options.ts";
+import { warnLines } from "./proc.ts";
 import { startRawNginx, startSimulatorProcess, type NginxProcess, type SimulatorProcess } from "./processes.ts";
 import { runStreams } from "./stream-client.ts";
 
@@ -28,8 +31,10 @@ export interface Target {
   url: string;
   /** Headers the client sends (only direct needs the key; the proxies add theirs). */
   headers: Record<string, string>;
-  /** The nginx worker to meter (none for direct). */
-  workerPid?: number;
+  /** The nginx workers to meter (none for direct). */
+  workerPids?: number[];
+  /** The gateway's error log (gateway rows only): warn-or-worse lines are counted per row. */
+  errorLogPath?: string;
 }
 
 export interface Fleet {
@@ -41,7 +46,31 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-export async function startFleet(plan: BenchPlan): Promise<Fleet> {
+/** How a gateway row is started: real APISIX from `apisixHome`, or the stand-in. */
+export type GatewayStarter = (route: GatewayProcess["route"], b: Backends, dir: string) => Promise<GatewayProcess>;
+
+export function gatewayStarter(plan: BenchPlan, apisixHome: string | undefined, luaPath: string): GatewayStarter {
+  if (plan.engine === "apisix") return (route, b) => startApisixGateway(apisixHome!, route, b, plan.workers, luaPath);
+  return (route, b, dir) => startStandinGateway(route, b, dir, plan.workers);
+}
+
+/** Instances started at once: `bin/apisix start` is a CPU-bound Lua program, and the box has 2 cores. */
+const START_PARALLEL = 2;
+
+/** Runs `fn` over `items`, `size` at a time; every start of a batch settles (and is tracked) before a failure is thrown. */
+async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    const settled = await Promise.allSettled(items.slice(i, i + size).map(fn));
+    for (const r of settled) {
+      if (r.status === "rejected") throw r.reason;
+      out.push(r.value);
+    }
+  }
+  return out;
+}
+
+export async function startFleet(plan: BenchPlan, startGateway: GatewayStarter): Promise<Fleet> {
   const dir = mkdtempSync(path.join(tmpdir(), "spillway-bench-"));
   const owned: { stop(): Promise<void> }[] = [];
   const stop = async (): Promise<void> => {
@@ -55,26 +84,21 @@ export async function startFleet(plan: BenchPlan): Promise<Fleet> {
     });
   try {
     const latency = { baseMs: 0, perTokenMs: 0, streamIntervalMs: plan.streamIntervalMs };
-    const [healthy, throttled] = await Promise.all([
-      track(startSimulatorProcess({ name: "healthy", apiKey: BENCH_KEY, deployments: DEPLOYMENTS, latency }, dir)),
-      track(
-        startSimulatorProcess(
-          { name: "throttled", apiKey: BENCH_KEY, deployments: DEPLOYMENTS, latency, faults: [{ kind: "status", status: 429, retryAfterMs: THROTTLE_RETRY_AFTER_MS }] },
-          dir,
-        ),
-      ),
-    ]);
+    const sims = [
+      { name: "healthy", apiKey: BENCH_KEY, deployments: DEPLOYMENTS, latency },
+      { name: "throttled", apiKey: BENCH_KEY, deployments: DEPLOYMENTS, latency, faults: [{ kind: "status", status: 429, retryAfterMs: THROTTLE_RETRY_AFTER_MS }] },
+    ];
+    const [healthy, throttled] = (await inBatches(sims, 2, (config) => track(startSimulatorProcess(config, dir)))) as [SimulatorProcess, SimulatorProcess];
     const backends = { apiKey: BENCH_KEY, okUrl: healthy.url, throttledUrl: throttled.url };
-    const routes = plan.wrkTargets.filter((t): t is GatewayRoute => t !== "direct" && t !== "nginx");
-    const [nginx, ...gateways] = (await Promise.all([
-      track(startRawNginx(healthy.url, BENCH_KEY)),
-      ...routes.map((r) => track(startBenchGateway(r, backends, dir))),
-    ])) as [NginxProcess, ...GatewayProcess[]];
     const targets: Partial<Record<WrkTarget, Target>> = {
       direct: { url: `${healthy.url}${BENCH_URI}`, headers: { "api-key": BENCH_KEY } },
-      nginx: { url: `${nginx.url}${BENCH_URI}`, headers: {}, workerPid: nginx.workerPid },
     };
-    for (const g of gateways) targets[g.route] = { url: `${g.url}${BENCH_URI}`, headers: {}, workerPid: g.workerPid };
+    if (plan.wrkTargets.includes("nginx")) {
+      const nginx: NginxProcess = await track(startRawNginx(healthy.url, BENCH_KEY, plan.workers));
+      targets.nginx = { url: `${nginx.url}${BENCH_URI}`, headers: {}, workerPids: nginx.workerPids };
+    }
+    const gateways = await inBatches(gatewayTargets(plan), START_PARALLEL, (r) => track(startGateway(r, backends, dir)));
+    for (const g of gateways) targets[g.route] = { url: `${g.url}${BENCH_URI}`, headers: {}, workerPids: g.workerPids, errorLogPath: g.errorLogPath };
     return { dir, healthy, throttled, targets, gateways, stop };
   } catch (err) {
     await stop();
@@ -83,25 +107,43 @@ export async function startFleet(plan: BenchPlan): Promise<Fleet> {
 }
 
 /**
- * What each row must look like in its answers (after warm-up: the skip row's primary is cooling by then).
- * Stock ai-proxy-multi passes no upstream headers, so for its rows only the status is checked here; the
- * throttled simulator's call count in the report shows the stock-hop row hops.
+ * What each row must look like in its answers after warm-up (the skip row's primary is cooling by then), and how
+ * often the throttled simulator may be called during the warm-up: never, once (the request that starts the skip
+ * row's cooldown) or on every request (the hop rows). Stock ai-proxy-multi's answers may not carry the simulator's
+ * headers, so for its rows the throttled simulator's count is the proof.
  */
-const EXPECTED: Record<WrkTarget, { instance: boolean; backend?: string; attempts?: string }> = {
-  direct: { instance: true },
-  nginx: { instance: true },
-  gateway: { instance: true, backend: "healthy", attempts: "1" },
-  skip: { instance: true, backend: "healthy", attempts: "1" },
-  hop: { instance: true, backend: "healthy", attempts: "2" },
-  stock: { instance: false },
-  "stock-hop": { instance: false },
+const EXPECTED: Record<WrkTarget, { instance: "healthy" | "if-present"; backend?: string; attempts?: string; throttled: "never" | "once" | "every" }> = {
+  direct: { instance: "healthy", throttled: "never" },
+  nginx: { instance: "healthy", throttled: "never" },
+  stock: { instance: "if-present", throttled: "never" },
+  "stock-prom": { instance: "if-present", throttled: "never" },
+  gateway: { instance: "healthy", backend: "healthy", attempts: "1", throttled: "never" },
+  "gateway-noprom": { instance: "healthy", backend: "healthy", attempts: "1", throttled: "never" },
+  skip: { instance: "healthy", backend: "healthy", attempts: "1", throttled: "once" },
+  hop: { instance: "healthy", backend: "healthy", attempts: "2", throttled: "every" },
+  "stock-hop": { instance: "if-present", throttled: "every" },
 };
+
+/** Pure: what is wrong with a warm-up's count of calls to the throttled backend (undefined: nothing). */
+export function throttledProblem(want: "never" | "once" | "every", calls: number, requests: number): string | undefined {
+  if (want === "never" && calls !== 0) return `the throttled backend was called ${calls}× in ${requests} requests; this row must never call it`;
+  if (want === "once" && calls !== 1) return `the throttled backend was called ${calls}× in ${requests} requests; expected once (then cooling)`;
+  if (want === "every" && calls < requests) return `the throttled backend was called ${calls}× in ${requests} requests; expected on every request`;
+  return undefined;
+}
 
 /** The target of a row the plan includes. */
 export function targetOf(fleet: Fleet, name: WrkTarget): Target {
   const t = fleet.targets[name];
   if (t === undefined) throw new InternalError(`bench: no target "${name}" was started`);
   return t;
+}
+
+/** The gateway's last warn-or-worse lines, for a failed check (its folder is removed when the run stops). */
+function logTail(target: Target): string {
+  if (target.errorLogPath === undefined || !existsSync(target.errorLogPath)) return "";
+  const lines = warnLines(readFileSync(target.errorLogPath, "utf8")).slice(-5);
+  return lines.length > 0 ? `\ngateway error log (last warn-or-worse lines):\n${lines.join("\n")}` : "";
 }
 
 /** Bounds each warm-up request on its own; the run's abort signal is checked between requests. */
@@ -131,19 +173,24 @@ export async function warmUpAndCheck(fleet: Fleet, plan: BenchPlan, signal: Abor
       const res = await post(target, body);
       await res.arrayBuffer();
       const got = { status: res.status, instance: res.headers.get("x-sim-instance"), backend: res.headers.get("x-gw-backend"), attempts: res.headers.get("x-gw-attempts") };
-      if (got.status !== 200 || (want.instance && got.instance !== "healthy")) problems.push(`answer ${i}: ${JSON.stringify(got)}`);
+      const instanceOk = got.instance === "healthy" || (want.instance === "if-present" && got.instance === null);
+      if (got.status !== 200 || !instanceOk) problems.push(`answer ${i}: ${JSON.stringify(got)}`);
       else if (want.backend !== undefined && got.backend !== want.backend) problems.push(`answer ${i}: x-gw-backend ${got.backend}, expected ${want.backend}`);
       // Answer 0 of the skip row is the one that meets the 429 and starts the cooldown.
       else if (i > 0 && want.attempts !== undefined && got.attempts !== want.attempts) problems.push(`answer ${i}: x-gw-attempts ${got.attempts}, expected ${want.attempts}`);
     };
+    const throttledBefore = await fleet.throttled.total();
     await one(0);
     let next = 1;
     const worker = async (): Promise<void> => {
       while (next < plan.warmupRequests && problems.length === 0) await one(next++);
     };
     await Promise.all(Array.from({ length: 8 }, worker));
+    const calls = (await fleet.throttled.total()) - throttledBefore;
+    const callProblem = problems.length === 0 ? throttledProblem(want.throttled, calls, next) : undefined;
+    if (callProblem !== undefined) problems.push(callProblem);
     if (problems.length > 0) {
-      throw new InternalError(`the "${name}" target does not behave as its row claims, so its figures would be wrong: ${problems.slice(0, 3).join("; ")}`);
+      throw new InternalError(`the "${name}" target does not behave as its row claims, so its figures would be wrong: ${problems.slice(0, 3).join("; ")}${logTail(target)}`);
     }
   }
   for (const name of plan.streamTargets) {
@@ -151,7 +198,7 @@ export async function warmUpAndCheck(fleet: Fleet, plan: BenchPlan, signal: Abor
     const r = await runStreams({ url: t.url, body: chatBody(true, plan.streamChunks), headers: t.headers, concurrency: 1, windowMs: 0, signal });
     const s = r.samples[0];
     if (s === undefined || s.contentEvents !== plan.streamChunks) {
-      throw new InternalError(`the "${name}" stream check failed: ${r.failures[0] ?? `${s?.contentEvents} content events, expected ${plan.streamChunks}`}`);
+      throw new InternalError(`the "${name}" stream check failed: ${r.failures[0] ?? `${s?.contentEvents} content events, expected ${plan.streamChunks}`}${logTail(t)}`);
     }
   }
 }

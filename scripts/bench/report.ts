@@ -1,19 +1,24 @@
 /**
- * Pure: the figures of a run → medians, the table and the ratios. Nothing here measures or prints.
+ * Pure: the figures of a run → medians, the tables and the ratios. Nothing here measures or prints.
  */
-import type { StreamTarget, WrkTarget } from "./options.ts";
+import type { Engine, StreamTarget, WrkTarget } from "./options.ts";
 
 /** One wrk target in one round. */
 export interface WrkRound {
   rps: number;
+  /** Latency percentiles of the c=N run, microseconds. */
+  p50Us?: number;
+  p99Us?: number;
   c1P50Us: number;
-  /** Gateway worker CPU per request (stand-in and raw nginx rows). */
+  /** Gateway worker CPU per request, summed over its workers (gateway and raw nginx rows). */
   workerCpuUsPerReq?: number;
   /** CPU of the healthy simulator process per request. */
   simCpuUsPerReq?: number;
   /** Calls the throttled backend received during the c=N run, and the requests wrk completed in it. */
   throttledCalls?: number;
   requests: number;
+  /** Requests of the c=1 run (they count for a row's error-log lines per request). */
+  c1Requests?: number;
   /** Non-2xx answers and socket errors wrk saw (a valid run has none). */
   failures: number;
 }
@@ -27,20 +32,68 @@ export interface StreamRound {
   failures: number;
 }
 
+/** A gateway row's memory and error log over the whole run. */
+export interface GatewayHealth {
+  /** Summed VmRSS of its workers after warm-up and after the last round, KiB. */
+  rssAfterWarmupKiB?: number;
+  rssAfterRunKiB?: number;
+  /** warn-or-worse error-log lines written during this row's measurements, and the requests those measurements sent. */
+  logLines: number;
+  requests: number;
+  /** Lines only the apisix-lab build writes (proc.ts LAB_ONLY), not counted in logLines. */
+  labOnlyLines?: number;
+}
+
+/** `--soak n`: n requests to Spillway's route after the rounds. */
+export interface SoakResult {
+  target: WrkTarget;
+  requests: number;
+  seconds: number;
+  failures: number;
+  rssBeforeKiB?: number;
+  rssAfterKiB?: number;
+  /** The largest summed RSS seen between the soak's wrk runs. */
+  rssMaxKiB?: number;
+  logLines: number;
+  labOnlyLines?: number;
+}
+
 export interface BenchResults {
   wrk: Partial<Record<WrkTarget, WrkRound[]>>;
   stream: Partial<Record<StreamTarget, StreamRound[]>>;
+  health?: Partial<Record<WrkTarget, GatewayHealth>>;
+  soak?: SoakResult;
 }
 
-export const TARGET_LABELS: Record<WrkTarget, string> = {
-  direct: "direct to the simulator",
-  nginx: "raw nginx proxy_pass",
+const COMMON_LABELS = { direct: "direct to the simulator", nginx: "raw nginx proxy_pass" } as const;
+
+/** Row labels on real APISIX (docs/bench.md says what each row is). */
+export const APISIX_LABELS: Record<WrkTarget, string> = {
+  ...COMMON_LABELS,
+  stock: "stock ai-proxy-multi, 2 instances",
+  "stock-prom": "stock + prometheus",
+  gateway: "Spillway chat route (rendered, + prometheus)",
+  "gateway-noprom": "Spillway chat route, no prometheus",
+  skip: "Spillway, 1st backend 429: cooled skip",
+  "stock-hop": "stock + prometheus, 1st instance 429 (hop)",
+  hop: "Spillway, 1st backend 429, max_cooldown_ms 0 (hop)",
+};
+
+/** Row labels on the stand-in (--standin), as the earlier reports printed them. */
+export const STANDIN_LABELS: Record<WrkTarget, string> = {
+  ...COMMON_LABELS,
   stock: "stock ai-proxy-multi + openai-compatible",
+  "stock-prom": "stock + prometheus",
   gateway: "Spillway, one backend",
+  "gateway-noprom": "Spillway, no prometheus",
   skip: "Spillway, primary cooling (skip)",
   "stock-hop": "stock, primary 429 every time",
   hop: "Spillway, primary 429, no cooldown (hop)",
 };
+
+export function labelsFor(engine: Engine): Record<WrkTarget, string> {
+  return engine === "apisix" ? APISIX_LABELS : STANDIN_LABELS;
+}
 
 export function median(values: number[]): number | undefined {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -62,7 +115,7 @@ export function medianOf<T>(rounds: T[] | undefined, pick: (r: T) => number | un
   return median((rounds ?? []).map(pick).filter((x): x is number => x !== undefined));
 }
 
-const DASH = "–";
+export const DASH = "–";
 const MINUS = "−";
 
 export function fmtRps(n: number | undefined): string {
@@ -89,17 +142,35 @@ export function fmtUs(us: number | undefined): string {
   return us === undefined ? DASH : us < 100 ? us.toFixed(1) : String(Math.round(us));
 }
 
-function ratio(a: number | undefined, b: number | undefined): number | undefined {
+export function signedUs(d: number | undefined): string {
+  return d === undefined ? DASH : `${d < 0 ? MINUS : "+"}${fmtUs(Math.abs(d))} µs/req`;
+}
+
+/** KiB → "48.2 MiB". */
+export function fmtMiB(kib: number | undefined): string {
+  return kib === undefined ? DASH : `${(kib / 1024).toFixed(1)} MiB`;
+}
+
+export function fmtDeltaMiB(after: number | undefined, before: number | undefined): string {
+  const d = diff(after, before);
+  if (d === undefined) return DASH;
+  const text = (Math.abs(d) / 1024).toFixed(1);
+  return Number(text) === 0 ? "0.0 MiB" : `${d < 0 ? MINUS : "+"}${text} MiB`;
+}
+
+export function ratio(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined || b === undefined || b === 0 ? undefined : a / b;
 }
 
-function diff(a: number | undefined, b: number | undefined): number | undefined {
+export function diff(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined || b === undefined ? undefined : a - b;
 }
 
-/** Medians of every figure the table and the ratios use. */
+/** Medians of every figure the tables and the ratios use. */
 export interface Summary {
   rps: Partial<Record<WrkTarget, number>>;
+  p50Ms: Partial<Record<WrkTarget, number>>;
+  p99Ms: Partial<Record<WrkTarget, number>>;
   c1P50Ms: Partial<Record<WrkTarget, number>>;
   workerCpu: Partial<Record<WrkTarget, number>>;
   simCpu: Partial<Record<WrkTarget, number>>;
@@ -108,14 +179,23 @@ export interface Summary {
   firstByteMs: Partial<Record<StreamTarget, number>>;
   firstContentMs: Partial<Record<StreamTarget, number>>;
   gapP99Ms: Partial<Record<StreamTarget, number>>;
+  health: Partial<Record<WrkTarget, GatewayHealth>>;
+  soak?: SoakResult;
 }
 
+const usToMs = (us: number | undefined): number | undefined => (us === undefined ? undefined : us / 1000);
+
 export function summarize(results: BenchResults): Summary {
-  const s: Summary = { rps: {}, c1P50Ms: {}, workerCpu: {}, simCpu: {}, throttledCalls: {}, firstByteMs: {}, firstContentMs: {}, gapP99Ms: {} };
+  const s: Summary = {
+    rps: {}, p50Ms: {}, p99Ms: {}, c1P50Ms: {}, workerCpu: {}, simCpu: {}, throttledCalls: {},
+    firstByteMs: {}, firstContentMs: {}, gapP99Ms: {}, health: results.health ?? {},
+  };
+  if (results.soak !== undefined) s.soak = results.soak;
   for (const [target, rounds] of Object.entries(results.wrk) as [WrkTarget, WrkRound[]][]) {
     s.rps[target] = medianOf(rounds, (r) => r.rps);
-    const c1 = medianOf(rounds, (r) => r.c1P50Us);
-    s.c1P50Ms[target] = c1 === undefined ? undefined : c1 / 1000;
+    s.p50Ms[target] = usToMs(medianOf(rounds, (r) => r.p50Us));
+    s.p99Ms[target] = usToMs(medianOf(rounds, (r) => r.p99Us));
+    s.c1P50Ms[target] = usToMs(medianOf(rounds, (r) => r.c1P50Us));
     s.workerCpu[target] = medianOf(rounds, (r) => r.workerCpuUsPerReq);
     s.simCpu[target] = medianOf(rounds, (r) => r.simCpuUsPerReq);
     if (rounds.some((r) => r.throttledCalls !== undefined)) {
@@ -135,67 +215,71 @@ function markdownTable(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
-export function formatTable(s: Summary, connections: number, order: readonly WrkTarget[], streamed: readonly StreamTarget[]): string {
-  const header = [
-    "target",
-    `req/s c=${connections}`,
-    "×raw nginx",
-    "c=1 p50",
-    "stream 1st byte p50",
-    "stream 1st content p50",
-    "gap p99 vs direct",
-    "worker CPU µs/req",
-    "sim CPU µs/req",
-  ];
-  const rows = order.map((t) => {
-    const st = t as StreamTarget;
-    const hasStream = (streamed as readonly string[]).includes(t);
-    return [
-      TARGET_LABELS[t],
-      fmtRps(s.rps[t]),
-      fmtRatio(ratio(s.rps[t], s.rps.nginx)),
-      fmtMs(s.c1P50Ms[t]),
-      hasStream ? fmtMs(s.firstByteMs[st]) : DASH,
-      hasStream ? fmtMs(s.firstContentMs[st]) : DASH,
-      hasStream ? fmtDeltaMs(diff(s.gapP99Ms[st], s.gapP99Ms.direct)) : DASH,
-      fmtUs(s.workerCpu[t]),
-      fmtUs(s.simCpu[t]),
-    ];
-  });
+/** Throughput, latency and CPU: one row per wrk target. */
+export function formatTable(s: Summary, connections: number, order: readonly WrkTarget[], labels: Record<WrkTarget, string>): string {
+  const header = ["target", `req/s c=${connections}`, `p50 c=${connections}`, `p99 c=${connections}`, "c=1 p50", "worker CPU µs/req", "sim CPU µs/req"];
+  const rows = order.map((t) => [
+    labels[t],
+    fmtRps(s.rps[t]),
+    fmtMs(s.p50Ms[t]),
+    fmtMs(s.p99Ms[t]),
+    fmtMs(s.c1P50Ms[t]),
+    fmtUs(s.workerCpu[t]),
+    fmtUs(s.simCpu[t]),
+  ]);
   return markdownTable(header, rows);
 }
 
-function cpuText(s: Summary, a: WrkTarget, b: WrkTarget): string {
-  const d = diff(s.workerCpu[a], s.workerCpu[b]);
-  const sign = d === undefined ? "" : d < 0 ? MINUS : "+";
-  return `worker CPU ${fmtRatio(ratio(s.workerCpu[a], s.workerCpu[b]))} (${d === undefined ? DASH : `${sign}${fmtUs(Math.abs(d))} µs/req`})`;
+/** Streams: time to the response headers and to the first content event, and the gaps between content events. */
+export function formatStreamTable(s: Summary, order: readonly StreamTarget[], labels: Record<WrkTarget, string>): string {
+  const header = ["streamed target", "1st byte p50", "1st content p50", "gap p99", "gap p99 vs direct"];
+  const rows = order.map((t) => [
+    labels[t],
+    fmtMs(s.firstByteMs[t]),
+    fmtMs(s.firstContentMs[t]),
+    fmtMs(s.gapP99Ms[t]),
+    fmtDeltaMs(diff(s.gapP99Ms[t], s.gapP99Ms.direct)),
+  ]);
+  return markdownTable(header, rows);
 }
 
-/** The ratios issue 3 asks for, one per line, aligned. */
-export function formatRatios(s: Summary): string {
-  const calls = (t: WrkTarget): string => {
-    const c = s.throttledCalls[t];
-    if (c === undefined) return `throttled backend called ${DASH}`;
-    return `throttled backend called ${c[0]}× for ${c[1]} requests (${(c[1] > 0 ? c[0] / c[1] : 0).toFixed(2)}/req)`;
-  };
-  const streamDelta = (t: StreamTarget): string =>
-    `1st content p50 ${fmtDeltaMs(diff(s.firstContentMs[t], s.firstContentMs.direct))}   gap p99 ${fmtDeltaMs(diff(s.gapP99Ms[t], s.gapP99Ms.direct))}`;
-  const lines: [string, string][] = [
-    ["gateway / direct", `req/s ${fmtRatio(ratio(s.rps.gateway, s.rps.direct))}   c=1 p50 ${fmtDeltaMs(diff(s.c1P50Ms.gateway, s.c1P50Ms.direct))}`],
-    ["gateway / raw nginx", `req/s ${fmtRatio(ratio(s.rps.gateway, s.rps.nginx))}   c=1 p50 ${fmtDeltaMs(diff(s.c1P50Ms.gateway, s.c1P50Ms.nginx))}   ${cpuText(s, "gateway", "nginx")}`],
-    ["429 hop / no failover", `req/s ${fmtRatio(ratio(s.rps.hop, s.rps.gateway))}   c=1 p50 ${fmtDeltaMs(diff(s.c1P50Ms.hop, s.c1P50Ms.gateway))}   ${cpuText(s, "hop", "gateway")}   ${calls("hop")}`],
-    ["cooled skip / no failover", `req/s ${fmtRatio(ratio(s.rps.skip, s.rps.gateway))}   c=1 p50 ${fmtDeltaMs(diff(s.c1P50Ms.skip, s.c1P50Ms.gateway))}   ${cpuText(s, "skip", "gateway")}   ${calls("skip")}`],
-    ["skip / hop", `req/s ${fmtRatio(ratio(s.rps.skip, s.rps.hop))}   ${cpuText(s, "skip", "hop")}`],
-    ["stream gateway − direct", streamDelta("gateway")],
+/** Per gateway row: worker memory, error-log lines (warn and worse) and how often the throttled backend was called. */
+export function formatHealthTable(s: Summary, order: readonly WrkTarget[], labels: Record<WrkTarget, string>, workers: number): string {
+  const header = [
+    "gateway target",
+    `worker RSS after warm-up${workers > 1 ? ` (${workers} workers)` : ""}`,
+    "after the rounds",
+    "Δ",
+    "error-log lines (warn+)",
+    "per 1k req",
+    "lab-only lines",
+    "throttled backend calls/req",
   ];
-  if (s.rps.stock !== undefined) {
-    lines.push(
-      ["gateway / stock", `req/s ${fmtRatio(ratio(s.rps.gateway, s.rps.stock))}   c=1 p50 ${fmtDeltaMs(diff(s.c1P50Ms.gateway, s.c1P50Ms.stock))}   ${cpuText(s, "gateway", "stock")}`],
-      ["skip / stock-hop", `req/s ${fmtRatio(ratio(s.rps.skip, s.rps["stock-hop"]))}   ${cpuText(s, "skip", "stock-hop")}   ${calls("stock-hop")}`],
-      ["hop / stock-hop", `req/s ${fmtRatio(ratio(s.rps.hop, s.rps["stock-hop"]))}   ${cpuText(s, "hop", "stock-hop")}`],
-      ["stream stock − direct", streamDelta("stock")],
-    );
-  }
-  const width = Math.max(...lines.map(([k]) => k.length));
-  return lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+  const rows = order
+    .filter((t) => s.health[t] !== undefined)
+    .map((t) => {
+      const h = s.health[t]!;
+      const calls = s.throttledCalls[t];
+      return [
+        labels[t],
+        fmtMiB(h.rssAfterWarmupKiB),
+        fmtMiB(h.rssAfterRunKiB),
+        fmtDeltaMiB(h.rssAfterRunKiB, h.rssAfterWarmupKiB),
+        String(h.logLines),
+        h.requests > 0 ? ((h.logLines * 1000) / h.requests).toFixed(1) : DASH,
+        h.labOnlyLines === undefined ? DASH : String(h.labOnlyLines),
+        calls === undefined ? DASH : (calls[1] > 0 ? calls[0] / calls[1] : 0).toFixed(2),
+      ];
+    });
+  return markdownTable(header, rows);
+}
+
+/** The soak line: requests, rate, worker RSS before → after (largest seen), error-log lines. */
+export function formatSoak(soak: SoakResult, labels: Record<WrkTarget, string>): string {
+  const rate = soak.seconds > 0 ? Math.round(soak.requests / soak.seconds) : 0;
+  return [
+    `soak: ${soak.requests} requests to "${labels[soak.target]}" in ${Math.round(soak.seconds)} s (${rate} req/s, ${soak.failures} failed)`,
+    `worker RSS ${fmtMiB(soak.rssBeforeKiB)} → ${fmtMiB(soak.rssAfterKiB)} (${fmtDeltaMiB(soak.rssAfterKiB, soak.rssBeforeKiB)}; largest ${fmtMiB(soak.rssMaxKiB)})`,
+    `error-log lines (warn+) ${soak.logLines}${soak.labOnlyLines ? ` (+${soak.labOnlyLines} lab-only)` : ""}`,
+  ].join("; ");
 }
