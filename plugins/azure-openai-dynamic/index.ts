@@ -11,12 +11,12 @@
  */
 import * as base from "apisix.plugins.ai-providers.base";
 import * as core from "apisix.core";
-import { forwardRequestHeaders, gatewayHeaders, relayResponseHeaders } from "../lib/header-policy";
-import { upstreamRoute } from "../lib/upstream-route";
+import { connectionTokensOfLower, forwardRequestHeaders, headerSafeCached, relayed } from "../lib/header-policy";
+import { parseEndpoint, upstreamRoute } from "../lib/upstream-route";
 import { isCompletionsPath } from "../lib/usage";
 import { usageFromBody } from "../spillway-failover/usage";
 import { createdResponseId, rememberResponse } from "../spillway-failover/affinity";
-import type { DeploymentAliases, Route } from "../lib/upstream-route";
+import type { DeploymentAliases, Endpoint, Route } from "../lib/upstream-route";
 import { requestState } from "../spillway-failover/state";
 import type { RequestState } from "../spillway-failover/state";
 import { clientPathAndQuery } from "../spillway-failover/client-path";
@@ -82,14 +82,60 @@ provider.build_body = function (this: AiProvider, body, opts) {
   return $multi(shaped, changed);
 };
 
+/**
+ * Parsed endpoints (scheme, host, port) by endpoint string: an instance's endpoint rarely changes, parsing it per
+ * attempt is what base.build_request does (net.url). Bounded: cleared when a config churns through many.
+ */
+let endpoints = new LuaTable<string, Endpoint | false>();
+let endpointCount = 0;
+const MAX_ENDPOINTS = 512;
+
+function endpointOf(this: void, url: string): Endpoint | undefined {
+  let parsed = endpoints.get(url);
+  if (parsed === undefined) {
+    const result = parseEndpoint(url);
+    parsed = result.ok ? result : false;
+    if (endpointCount >= MAX_ENDPOINTS) {
+      endpoints = new LuaTable<string, Endpoint | false>();
+      endpointCount = 0;
+    }
+    endpoints.set(url, parsed);
+    endpointCount++;
+  }
+  return parsed === false ? undefined : parsed;
+}
+
+/**
+ * The attempt's request, built here rather than by base.build_request: base parses the endpoint URL, copies the
+ * client's headers and builds a query table on every attempt, and all three would be replaced below anyway.
+ * An endpoint that is not plain scheme://host[:port] goes through base as before.
+ */
 provider.build_request = function (this: AiProvider, conf, body, opts) {
   const route = pendingRoute;
   pendingRoute = undefined;
   if (route === undefined) {
     return $multi(undefined, "the request path cannot be forwarded to Azure OpenAI", 400);
   }
-  const [params, err, code] = base.build_request(this, conf, body, opts);
-  if (params === undefined) return $multi(undefined, err as string, code);
+  const endpoint = opts.endpoint === undefined ? undefined : endpointOf(opts.endpoint);
+  let params: AiHttpParams;
+  if (endpoint === undefined) {
+    const [built, err, code] = base.build_request(this, conf, body, opts);
+    if (built === undefined) return $multi(undefined, err as string, code);
+    params = built;
+  } else {
+    params = {
+      method: "POST",
+      scheme: endpoint.scheme,
+      host: endpoint.host,
+      port: endpoint.port,
+      path: route.path,
+      query: "",
+      headers: undefined as unknown as AiHttpParams["headers"],
+      body,
+      ssl_verify: conf.ssl_verify,
+      ssl_server_name: opts.ssl_server_name ?? endpoint.host,
+    };
+  }
 
   // Client headers minus credentials, x-gw-*, hop-by-hop; then this backend's own auth.
   const headers = forwardRequestHeaders((opts.client_headers ?? {}) as unknown as HeaderTable) as unknown as
@@ -99,8 +145,7 @@ provider.build_request = function (this: AiProvider, conf, body, opts) {
     for (const [name, value] of pairs(auth)) headers.set(lower(name), value);
   }
   headers.set("content-type", "application/json");
-  // With health checks, ai-proxy-multi resolves the endpoint to an IP and passes the real host name here (§1.2);
-  // base.build_request set it on the headers we just replaced.
+  // With health checks, ai-proxy-multi resolves the endpoint to an IP and passes the real host name here (§1.2).
   if (opts.host_header !== undefined) headers.set("host", opts.host_header);
   params.headers = headers;
   params.path = route.path;
@@ -114,17 +159,20 @@ provider.build_request = function (this: AiProvider, conf, body, opts) {
   return $multi(params);
 };
 
+/** x-gw-attempts values without a string conversion per answer. */
+const ATTEMPTS: { [n: number]: string | undefined } = { 1: "1", 2: "2", 3: "3", 4: "4" };
+
 /** Relays the backend's headers and says which backend answered; called before the first byte goes out. */
 function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpResponse, name: string | undefined): void {
   // The transport wrapper already lower-cased this response's headers for its own bookkeeping.
   const upstream = state?.upstream_headers ?? lowerHeaders(res.headers);
-  const relayed = relayResponseHeaders(upstream, true);
-  for (const [header, value] of pairs(relayed as unknown as LuaTable<string, string | string[]>)) {
-    if (header !== "content-type") core.response.set_header(header, value as string);
+  // One pass, no intermediate table: this runs on every answer.
+  const listed = connectionTokensOfLower(upstream);
+  for (const [header, value] of pairs(upstream as unknown as LuaTable<string, string | string[]>)) {
+    if (header !== "content-type" && relayed(header, true, listed)) core.response.set_header(header, value as string);
   }
   if (state !== undefined && name !== undefined) {
-    const gw = gatewayHeaders(name, state.called);
-    core.response.set_header("x-gw-backend", gw["x-gw-backend"], "x-gw-attempts", gw["x-gw-attempts"]);
+    core.response.set_header("x-gw-backend", headerSafeCached(name), "x-gw-attempts", ATTEMPTS[state.called] ?? `${state.called}`);
   }
 }
 

@@ -107,6 +107,29 @@ export function forwardRequestHeaders(this: void, client: HeaderTable): HeaderTa
   return out;
 }
 
+/**
+ * Names listed in Connection of headers whose names are already lower-cased (one lookup instead of a scan), or
+ * undefined when there is none.
+ */
+export function connectionTokensOfLower(this: void, headers: HeaderTable): { [name: string]: true | undefined } | undefined {
+  const value = headers["connection"];
+  if (value === undefined) return undefined;
+  const tokens: { [name: string]: true | undefined } = {};
+  if (typeof value === "string") addTokens(tokens, value);
+  else for (const v of value) addTokens(tokens, v);
+  return tokens;
+}
+
+/** Whether a lower-cased backend header reaches the client (see relayResponseHeaders). */
+export function relayed(
+  this: void,
+  lowerName: string,
+  rechunked: boolean,
+  listed: { [name: string]: true | undefined } | undefined,
+): boolean {
+  return !responseDropped(lowerName, rechunked) && (listed === undefined || listed[lowerName] !== true);
+}
+
 /** The backend's headers the client gets, names lower-cased. rechunked: the body is not sent as received. */
 export function relayResponseHeaders(this: void, upstream: HeaderTable, rechunked: boolean): HeaderTable {
   const listed = connectionTokens(upstream);
@@ -151,4 +174,20 @@ export interface GatewayHeaders {
  */
 export function gatewayHeaders(this: void, backend: string, attempts: number): GatewayHeaders {
   return { "x-gw-backend": headerSafe(backend), "x-gw-attempts": `${attempts}` };
+}
+
+/** headerSafe per backend name, remembered: a route has a handful of backends and this runs on every answer. */
+const safeNames: { [name: string]: string | undefined } = {};
+let safeNameCount = 0;
+
+export function headerSafeCached(this: void, name: string): string {
+  let safe = safeNames[name];
+  if (safe === undefined) {
+    safe = headerSafe(name);
+    if (safeNameCount < 1024) {
+      safeNames[name] = safe;
+      safeNameCount++;
+    }
+  }
+  return safe;
 }

@@ -118,8 +118,10 @@ function request(this: void, params: AiHttpParams, timeoutMs: number) {
   if (target === undefined || state === undefined) return originalRequest!(params, timeoutMs);
   raw.set("spillway_attempt", undefined);
 
-  const now = nowMs();
-  const cold = cooling(cooldownKey(target.backend, target.deployment), now);
+  // The picker filter (patch 4) just read this backend's cooldown for this pick: no second shared-dict read.
+  const key = cooldownKey(target.backend, target.deployment);
+  const cold = state.vetted_key === key ? undefined : cooling(key, nowMs());
+  state.vetted_key = undefined;
   if (cold !== undefined) {
     recordSkip(state, target, cold);
     return $multi(skippedResponse(params));

@@ -78,8 +78,12 @@ function filteredGet(this: void, picker: ServerPicker, original: PickerGet, ctx:
       }
       return $multi(undefined, err as string);
     }
-    const cold = cooling(cooldownKey(name, deployment), now);
-    if (cold === undefined) return $multi(name);
+    const key = cooldownKey(name, deployment);
+    const cold = cooling(key, now);
+    if (cold === undefined) {
+      state.vetted_key = key;
+      return $multi(name);
+    }
     recordSkip(state, { backend: name, deployment }, cold);
     lastCooling = name;
     markTried(picker, ctx, name);

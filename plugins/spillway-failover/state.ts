@@ -30,6 +30,8 @@ export interface RequestState {
   picks_filtered?: boolean;
   /** Every instance was cooling when the request was first picked: answer 429 + Retry-After without an attempt. */
   all_cooling?: boolean;
+  /** Cooldown key the picker filter found not cooling for the pick about to be attempted (read once). */
+  vetted_key?: string;
 }
 
 export function newRequestState(this: void, conf: FailoverConf): RequestState {

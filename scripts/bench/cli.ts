@@ -30,6 +30,7 @@ export function register(program: Command): void {
     .option("--soak <requests>", "after the rounds, send this many requests (e.g. 200000) to Spillway's route; worker RSS before/after")
     .option("--quick", "a short run (about 1 min): 2 rounds of 1 s, no raw nginx row; noisier")
     .option("--build", "run `npm run build` first (otherwise build/lua is used as it is)")
+    .option("--no-pin", "do not pin the gateway workers and the load generator to separate CPUs (pinned by default when they fit)")
     .option("--standin", "measure on the nginx test stand-in of APISIX (test code, ratios only) instead of real APISIX")
     .addHelpText(
       "after",

@@ -14,6 +14,7 @@ import { BENCH_URI, startStandinGateway, type Backends, type GatewayProcess } fr
 import { gatewayTargets, type BenchPlan, type WrkTarget } from "./options.ts";
 import { warnLines } from "./proc.ts";
 import { startRawNginx, startSimulatorProcess, type NginxProcess, type SimulatorProcess } from "./processes.ts";
+import { pin, type CpuPlan } from "./pin.ts";
 import { runStreams } from "./stream-client.ts";
 
 /** Only for the local simulators this run starts; never a real key. */
@@ -70,7 +71,10 @@ async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) 
   return out;
 }
 
-export async function startFleet(plan: BenchPlan, startGateway: GatewayStarter): Promise<Fleet> {
+export async function startFleet(plan: BenchPlan, startGateway: GatewayStarter, cpus: CpuPlan = {}): Promise<Fleet> {
+  // This process and everything it starts from here on (wrk, simulators, nginx masters) run on the load CPUs;
+  // each gateway's workers are moved to the gateway CPUs once they run (pin.ts).
+  pin(process.pid, cpus.load);
   const dir = mkdtempSync(path.join(tmpdir(), "spillway-bench-"));
   const owned: { stop(): Promise<void> }[] = [];
   const stop = async (): Promise<void> => {
@@ -95,10 +99,14 @@ export async function startFleet(plan: BenchPlan, startGateway: GatewayStarter):
     };
     if (plan.wrkTargets.includes("nginx")) {
       const nginx: NginxProcess = await track(startRawNginx(healthy.url, BENCH_KEY, plan.workers));
+      for (const pid of nginx.workerPids) pin(pid, cpus.gateway);
       targets.nginx = { url: `${nginx.url}${BENCH_URI}`, headers: {}, workerPids: nginx.workerPids };
     }
     const gateways = await inBatches(gatewayTargets(plan), START_PARALLEL, (r) => track(startGateway(r, backends, dir)));
-    for (const g of gateways) targets[g.route] = { url: `${g.url}${BENCH_URI}`, headers: {}, workerPids: g.workerPids, errorLogPath: g.errorLogPath };
+    for (const g of gateways) {
+      for (const pid of g.workerPids) pin(pid, cpus.gateway);
+      targets[g.route] = { url: `${g.url}${BENCH_URI}`, headers: {}, workerPids: g.workerPids, errorLogPath: g.errorLogPath };
+    }
     return { dir, healthy, throttled, targets, gateways, stop };
   } catch (err) {
     await stop();

@@ -14,6 +14,8 @@ export interface BenchFlags {
   quick?: boolean;
   build?: boolean;
   standin?: boolean;
+  /** commander's --no-pin sets pin: false. */
+  pin?: boolean;
 }
 
 /** Where the gateway rows run: real APISIX 3.18 (APISIX_HOME or the apisix-lab), or the nginx test stand-in. */
@@ -47,6 +49,8 @@ export interface BenchPlan {
   streamTargets: readonly StreamTarget[];
   /** Requests sent to Spillway's route after the rounds, with worker RSS before and after (0: no soak). */
   soakRequests: number;
+  /** Pin gateway workers and the load to separate CPUs when the machine allows it (pin.ts). */
+  pin: boolean;
   /** Run `npm run build` first (~20 s here, so off by default; a build/lua older than plugins/ is reported). */
   build: boolean;
 }
@@ -114,6 +118,7 @@ export function planFromFlags(flags: BenchFlags): BenchPlan {
     wrkTargets: apisix ? (quick ? APISIX_WRK_QUICK : APISIX_WRK) : quick ? STANDIN_WRK_QUICK : STANDIN_WRK,
     streamTargets: apisix ? APISIX_STREAM : quick ? STANDIN_STREAM_QUICK : STANDIN_STREAM,
     soakRequests: soak,
+    pin: flags.pin !== false,
     build: flags.build === true,
   };
 }

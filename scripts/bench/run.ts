@@ -13,6 +13,7 @@ import { processEnv } from "../../renderer/settings.ts";
 import { repoRoot } from "../lib/pins.ts";
 import { describeApisix, locateApisix } from "./apisix-home.ts";
 import { chatBody, gatewayStarter, startFleet, targetOf, warmUpAndCheck, type Fleet, type Target } from "./fleet.ts";
+import { machinePlan, type CpuPlan } from "./pin.ts";
 import { STANDIN_LABEL } from "./gateways.ts";
 import { estimatedSeconds, gatewayTargets, type BenchPlan, type StreamTarget, type WrkTarget } from "./options.ts";
 import { CpuMeter, foreignWrk, loadAverage } from "./proc.ts";
@@ -143,6 +144,18 @@ function nginxVersion(): string {
   return (out.stderr ?? "").trim().replace(/^nginx version: /, "") || "nginx";
 }
 
+function cpuPlanOf(plan: BenchPlan): CpuPlan {
+  return plan.pin ? machinePlan(plan.workers) : { why: "--no-pin" };
+}
+
+function hostLine(plan: BenchPlan, loadBefore: number | undefined): string {
+  const c = cpuPlanOf(plan);
+  const where = c.gateway !== undefined
+    ? `nginx workers pinned to CPU ${c.gateway}; wrk, the simulators (Node ${process.version}) and this client to CPU ${c.load}`
+    : `shared by wrk, nginx, the simulators (Node ${process.version}) and this client (not pinned: ${c.why})`;
+  return `host: ${cpus().length} CPU(s), ${where}; load before ${loadBefore ?? "?"}`;
+}
+
 function header(plan: BenchPlan, startedAt: Date, loadBefore: number | undefined, apisixHome: string | undefined): string {
   const workers = `${plan.workers} worker${plan.workers === 1 ? "" : "s"}`;
   const engine =
@@ -152,7 +165,7 @@ function header(plan: BenchPlan, startedAt: Date, loadBefore: number | undefined
   return [
     `spillway bench — ${startedAt.toISOString()} — ${plan.quick ? "--quick" : "default"} run${plan.workers > 1 ? `, --workers ${plan.workers}` : ""}`,
     engine,
-    `host: ${cpus().length} CPU(s) shared by wrk, nginx, the simulators (Node ${process.version}) and this client; load before ${loadBefore ?? "?"}`,
+    hostLine(plan, loadBefore),
     `method: wrk -t1 -c${plan.connections} -d${plan.durationS}s and -c1 -d${plan.c1DurationS}s per target per round; streams: ${plan.streamChunks} content chunks ${plan.streamIntervalMs} ms apart, ${plan.streamConcurrency} concurrent, ${plan.streamWindowMs} ms per round; ${plan.rounds} round${plan.rounds === 1 ? "" : "s"}, targets alternated, medians`,
     apisixHome !== undefined
       ? `The steady figure is worker CPU µs/req (/proc, summed over the workers); req/s and latency move with the load of this shared box.`
@@ -228,7 +241,7 @@ export async function runBench(plan: BenchPlan, say: (line: string) => void, pri
   say(`spillway bench: starting simulators and ${gatewayTargets(plan).length} gateways on ${where}; about ${estimatedSeconds(plan)} s of measuring`);
   let fleet: Fleet | undefined;
   try {
-    fleet = await startFleet(plan, gatewayStarter(plan, apisixHome, path.join(repoRoot, "build", "lua")));
+    fleet = await startFleet(plan, gatewayStarter(plan, apisixHome, path.join(repoRoot, "build", "lua")), cpuPlanOf(plan));
     aborted(controller.signal);
     await warmUpAndCheck(fleet, plan, controller.signal);
     const scripts = Object.fromEntries(

@@ -24,6 +24,7 @@ import {
   type BenchResults,
 } from "../../scripts/bench/report.ts";
 import { rotate } from "../../scripts/bench/run.ts";
+import { cpuPlan } from "../../scripts/bench/pin.ts";
 import { nextChunkSeconds } from "../../scripts/bench/soak.ts";
 import { isContentEvent, takeEvents } from "../../scripts/bench/stream-client.ts";
 import { parseWrkOutput, RESULT_MARK, wrkScript } from "../../scripts/bench/wrk.ts";
@@ -464,5 +465,24 @@ describe("bench plumbing", () => {
     expect(conf).toContain("proxy_buffering off;");
     expect(conf).toContain("listen 127.0.0.1:8080;");
     expect(conf).not.toContain("user root");
+  });
+});
+
+describe("CPU pinning plan", () => {
+  it("gives one worker the last core and the load the rest", () => {
+    expect(cpuPlan(1, 2)).toEqual({ gateway: "1", load: "0" });
+    expect(cpuPlan(2, 4)).toEqual({ gateway: "2-3", load: "0-1" });
+    expect(cpuPlan(1, 8)).toEqual({ gateway: "7", load: "0-6" });
+  });
+
+  it("pins nothing when the workers need every core or there is one core, and says why", () => {
+    expect(cpuPlan(2, 2).gateway).toBeUndefined();
+    expect(cpuPlan(2, 2).why).toMatch(/2 workers on 2 CPUs/);
+    expect(cpuPlan(1, 1)).toEqual({ why: "one CPU: nothing to separate" });
+  });
+
+  it("is on by default and off with --no-pin", () => {
+    expect(planFromFlags({}).pin).toBe(true);
+    expect(planFromFlags({ pin: false }).pin).toBe(false);
   });
 });
