@@ -56,7 +56,12 @@ export function finalAnswer(
   // Answered (code nil), or output already went out: nothing left to decide.
   if (code === undefined || state.committed) return $multi(undefined, code, body);
   // Not a backend failure (a 400 from build_request, a 413, ...): the client's answer, in the OpenAI shape.
-  if (code !== 429 && (code < 500 || code > 599)) return $multi(undefined, code, openAiShape(code, body));
+  if (code !== 429 && (code < 500 || code > 599)) {
+    const shaped = openAiShape(code, body);
+    // APISIX encodes a table body as JSON but leaves nginx's default text/plain (seen on real 3.18.0).
+    if (type(shaped) === "table") core.response.set_header("content-type", "application/json");
+    return $multi(undefined, code, shaped);
+  }
   const decision = decideExhaustion(state.attempts, {
     now_ms: nowMs,
     default_retry_ms: state.conf.default_429_cooldown_ms,

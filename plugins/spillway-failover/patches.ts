@@ -207,7 +207,7 @@ function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx
 /**
  * Installs the wrappers once per worker. A plugin reload re-requires this bundle, so the guards start empty again:
  * the reloaded ai-proxy-multi gets one wrapper, the transport and utils/http (still loaded) a new one around the old
- * one, which passes straight through (docs/provider.md, "The three patches").
+ * one, which passes straight through (docs/provider.md, "The patches").
  */
 export function installPatches(this: void): void {
   const transport = transportModule as unknown as LuaTable<string, unknown>;

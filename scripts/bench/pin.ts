@@ -6,7 +6,7 @@
  * repeat within a few µs. taskset is util-linux's (present on Debian).
  */
 import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { cpus } from "node:os";
 
 export interface CpuPlan {
   /** taskset CPU lists ("1", "0"), or undefined when nothing is pinned. */
@@ -28,7 +28,8 @@ export function cpuPlan(workers: number, cpus: number): CpuPlan {
 export function machinePlan(workers: number): CpuPlan {
   const probe = spawnSync("taskset", ["-V"], { encoding: "utf8" });
   if (probe.status !== 0) return { why: "taskset (util-linux) not found: nothing is pinned" };
-  return cpuPlan(workers, availableParallelism());
+  // cpus(), not availableParallelism(): the latter follows this process's own affinity, which the bench narrows.
+  return cpuPlan(workers, cpus().length);
 }
 
 /** Pins a running process (all its threads) to `cpus`; false when taskset refused. */

@@ -144,8 +144,11 @@ function nginxVersion(): string {
   return (out.stderr ?? "").trim().replace(/^nginx version: /, "") || "nginx";
 }
 
+/** Decided once per run (the header is written after this process pinned itself). */
+let decidedPlan: CpuPlan | undefined;
 function cpuPlanOf(plan: BenchPlan): CpuPlan {
-  return plan.pin ? machinePlan(plan.workers) : { why: "--no-pin" };
+  decidedPlan ??= plan.pin ? machinePlan(plan.workers) : { why: "--no-pin" };
+  return decidedPlan;
 }
 
 function hostLine(plan: BenchPlan, loadBefore: number | undefined): string {

@@ -341,7 +341,7 @@ export const providerApisSuite: ScenarioSuite = {
     fresh({
       name: "an encoded slash in the deployment is refused with a JSON 400 before any backend is called",
       request: { path: "/openai/deployments/a%2fb/chat/completions?api-version=2024-10-21", body: chat("basic") },
-      expect: { status: 400, json: { error: { type: "invalid_request_error" } } },
+      expect: { status: 400, headers: { "content-type": /^application\/json/ }, json: { error: { type: "invalid_request_error" } } },
       upstreamCalls: { primary: 0, secondary: 0 },
     }, PAIR),
   ],
