@@ -13,7 +13,7 @@ import { renderOnce } from "../../renderer/cli.ts";
 import { processEnv } from "../../renderer/settings.ts";
 import { UsageError } from "../../lib/errors.ts";
 import type { SimulatorHandle } from "../simulator/index.ts";
-import { freePort } from "./ports.ts";
+import { loopbackListenEnv } from "./ports.ts";
 import { buildLua, chooseGateway, launch, luaPathFor, STANDIN_BANNER, type Choice, type GatewayKind, type Launched } from "./gateway.ts";
 import { printReport, type Outcome, type ReportInput } from "./demo-report.ts";
 
@@ -107,12 +107,7 @@ export async function runDemo(opts: DemoOptions): Promise<ReportInput> {
       GATEWAY_CLIENT_NAME_0: "demo",
       GATEWAY_CLIENT_KEY_0: clientKey,
       GATEWAY_LOG_MODE: "test",
-      SPILLWAY_LISTEN_HOST: "127.0.0.1",
-      SPILLWAY_LISTEN_PORT: String(await freePort()),
-      SPILLWAY_METRICS_HOST: "127.0.0.1",
-      SPILLWAY_METRICS_PORT: String(await freePort()),
-      SPILLWAY_STATUS_HOST: "127.0.0.1",
-      SPILLWAY_STATUS_PORT: String(await freePort()),
+      ...(await loopbackListenEnv()),
       SPILLWAY_LUA_PATH: luaPathFor(choice.kind),
     };
     DEMO_BACKENDS.forEach((b, i) => {

@@ -20,7 +20,7 @@ import { run } from "../../../renderer/cli.ts";
 import { startSimulator, stopSimulators, type RecordedRequest, type SimulatorHandle } from "../../../scripts/simulator/index.ts";
 import { repoRoot } from "../../helpers/lua.ts";
 import { expectNoErrorLines, reportLogsOnFailure, type Gateway } from "../../rig/gateway.ts";
-import { freePort } from "../../rig/nginx.ts";
+import { loopbackListenEnv } from "../../../scripts/start/ports.ts";
 import { caseOn, describeOnHost, fromEveryWorker, NEW_CONNECTION, type HostChoice, type IntegrationHost } from "./hosts.ts";
 
 const SIM_KEY = "sim-key-rendered-0123456789";
@@ -132,19 +132,16 @@ export function renderedConfigSuite(choice: HostChoice): void {
         ),
       );
       collector = await startCollector();
-      statusPort = await freePort();
+
       dir = mkdtempSync(path.join(tmpdir(), "spillway-rendered-"));
+      const listen = await loopbackListenEnv();
+      statusPort = Number(listen.SPILLWAY_STATUS_PORT);
       const env: Record<string, string> = {
         GATEWAY_CLIENT_NAME_0: "team-a",
         GATEWAY_CLIENT_KEY_0: CLIENT_KEY,
         GATEWAY_LOG_MODE: "test",
         // Rendered as the production files would be; each rig picks its own loopback port (docs/testing.md).
-        SPILLWAY_LISTEN_HOST: "127.0.0.1",
-        SPILLWAY_LISTEN_PORT: String(await freePort()),
-        SPILLWAY_METRICS_HOST: "127.0.0.1",
-        SPILLWAY_METRICS_PORT: String(await freePort()),
-        SPILLWAY_STATUS_HOST: "127.0.0.1",
-        SPILLWAY_STATUS_PORT: String(statusPort),
+        ...listen,
         SPILLWAY_LUA_PATH: path.join(repoRoot, "build/lua"),
         SPILLWAY_COOLDOWN_429_MS: "2000",
         // The x-priority low lane: a second set of routes with `vars` and their own token quota.
