@@ -205,25 +205,39 @@ function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx
 }
 
 /**
- * Installs the wrappers once per worker. A plugin reload re-requires this bundle, so the guards start empty again:
- * the reloaded ai-proxy-multi gets one wrapper, the transport and utils/http (still loaded) a new one around the old
- * one, which passes straight through (docs/provider.md, "The patches").
+ * APISIX's own function in `module[field]`, kept on the module the first time it is wrapped: a plugin reload runs
+ * this bundle again (fresh module-level slots) while the transport and utils/http stay loaded, and without the mark
+ * the new wrapper would go around the old one.
+ */
+function originalOf<T>(this: void, module: LuaTable<string, unknown>, field: string): T {
+  const mark = `__spillway_original_${field}`;
+  let original = module.get(mark) as T | undefined;
+  if (original === undefined) {
+    original = module.get(field) as T;
+    module.set(mark, original);
+  }
+  return original;
+}
+
+/**
+ * Installs the wrappers once per worker. After a plugin reload (this bundle required again) each is installed again
+ * around APISIX's own function, not around the previous wrapper (docs/provider.md, "The patches").
  */
 export function installPatches(this: void): void {
   const transport = transportModule as unknown as LuaTable<string, unknown>;
   if (originalRequest === undefined) {
-    originalRequest = transport.get("request") as TransportRequest;
+    originalRequest = originalOf<TransportRequest>(transport, "request");
     transport.set("request", request);
   }
   const httpModule = httpClientModule as unknown as LuaTable<string, unknown>;
   if (originalNewClient === undefined) {
-    originalNewClient = httpModule.get("new") as typeof originalNewClient;
+    originalNewClient = originalOf<NonNullable<typeof originalNewClient>>(httpModule, "new");
     httpModule.set("new", newClient);
   }
-  const multi = aiProxyMultiModule as unknown as PluginModule;
+  const multi = aiProxyMultiModule as unknown as PluginModule & LuaTable<string, unknown>;
   if (originalBeforeProxy === undefined) {
     aiProxyMulti = multi;
-    originalBeforeProxy = multi.before_proxy;
+    originalBeforeProxy = originalOf<BeforeProxy>(multi, "before_proxy");
     multi.before_proxy = beforeProxy;
   }
 }
