@@ -62,5 +62,7 @@ export function readPath(obj: unknown, ...keys: string[]): unknown {
  * quoted (the renderer writes the same way). `end`: the #END line standalone APISIX requires on apisix.yaml.
  */
 export function toApisixYaml(doc: unknown, end = true): string {
-  return `${stringify(doc, { version: "1.1" })}${end ? "#END\n" : ""}`;
+  // No anchors/aliases (as the renderer): APISIX would read one shared table and write resource_key into it while
+  // checking the first item, and refuse every later item that shares it (docs/testing.md, divergence 9).
+  return `${stringify(doc, { version: "1.1", aliasDuplicateObjects: false })}${end ? "#END\n" : ""}`;
 }

@@ -83,11 +83,20 @@ function rewriteInPlace(target: string, source: string): void {
   utimesSync(target, now + 1, now + 1);
 }
 
-/** Every worker re-reads apisix.yaml on its own timer: wait for all of them. */
+/**
+ * APISIX gives no signal when a new config serves: a route rebuild follows its own check of the config
+ * version (every 0.5 s) after the "reloaded." line. One second covers it (docs/testing.md, divergence 11).
+ */
+const ROUTES_REBUILT_MS = 1000;
+
+/** Every worker re-reads apisix.yaml on its own timer: wait for all of them, then for their route rebuild. */
 async function waitReloaded(logs: () => string, before: number, workers = 1): Promise<void> {
   const deadline = Date.now() + RELOAD_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if ((logs().match(RELOADED) ?? []).length >= before + workers) return;
+    if ((logs().match(RELOADED) ?? []).length >= before + workers) {
+      await new Promise((r) => setTimeout(r, ROUTES_REBUILT_MS));
+      return;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`APISIX did not log "config file ... reloaded." within ${RELOAD_TIMEOUT_MS} ms`);

@@ -6,10 +6,13 @@
 -- maxProperties, dependencies (list form), allOf/anyOf/oneOf/not, default.
 --
 -- Quirks kept on purpose because APISIX has them:
---   * validation mutates the conf: a missing property whose schema has a truthy `default` gets a copy of it
---     (a `default = false` is NOT injected: the generator tests `subschema.default` for truth);
+--   * validation mutates the conf: a missing property whose schema has a `default` gets a copy of it, `false`
+--     included (real 3.18.0: jsonschema >= 0.9.x "allow injecting false default value"; the stand-in had followed an
+--     older release and left `false` out, docs/testing.md divergence 10);
 --   * an empty Lua table is both an object and an array;
---   * enum failures read "matches non of the enum values" (sic);
+--   * error texts are those of jsonschema 0.9.12 as real 3.18.0 printed them (divergence 10): "matches none of the
+--     enum values", "expected X to be at least/at most Y" (exclusive: "greater than"/"smaller than"), and
+--     "object matches none of the required: ...";
 --   * strings that are secret references ($env://, $secret://) are not checked against string constraints here
 --     (APISIX passes skip_validation = secret.is_secret_ref to the generator).
 -- Not supported (error if used): $ref, format other than ignored ones, if/then/else.
@@ -185,7 +188,8 @@ local function check_object(schema, value)
             return false, format("property %q is required", prop)
         end
         required[prop] = nil
-        if propvalue == nil and type(subschema) == "table" and subschema.default then
+        -- real 3.18.0: `default = false` is injected too (jsonschema "allow injecting false default value")
+        if propvalue == nil and type(subschema) == "table" and subschema.default ~= nil then
             value[prop] = deepcopy(subschema.default)
         end
     end
@@ -306,18 +310,17 @@ end
 
 local function check_number(schema, value)
     if schema.minimum and value < schema.minimum then
-        return false, format("expected %s to be greater than %s", tostring(value), tostring(schema.minimum))
+        -- real 3.18.0: jsonschema's range texts are "at least"/"greater than"/"at most"/"smaller than"
+        return false, format("expected %s to be at least %s", tostring(value), tostring(schema.minimum))
     end
     if schema.exclusiveMinimum and value <= schema.exclusiveMinimum then
-        return false, format("expected %s to be sctrictly greater than %s", tostring(value),
-            tostring(schema.exclusiveMinimum))
+        return false, format("expected %s to be greater than %s", tostring(value), tostring(schema.exclusiveMinimum))
     end
     if schema.maximum and value > schema.maximum then
-        return false, format("expected %s to be smaller than %s", tostring(value), tostring(schema.maximum))
+        return false, format("expected %s to be at most %s", tostring(value), tostring(schema.maximum))
     end
     if schema.exclusiveMaximum and value >= schema.exclusiveMaximum then
-        return false, format("expected %s to be sctrictly smaller than %s", tostring(value),
-            tostring(schema.exclusiveMaximum))
+        return false, format("expected %s to be smaller than %s", tostring(value), tostring(schema.exclusiveMaximum))
     end
     if schema.multipleOf then
         local q = value / schema.multipleOf
@@ -354,7 +357,8 @@ local function check_compound(schema, value)
                 end
             end
             local suffix = #requires > 0 and (": " .. concat(requires, " or ")) or ""
-            return false, "object matches none of the requireds" .. suffix
+            -- real 3.18.0: "required", not "requireds"
+            return false, "object matches none of the required" .. suffix
         end
     end
     if schema.oneOf then
@@ -453,7 +457,8 @@ validate = function(schema, value)
             end
         end
         if not found then
-            return false, "matches non of the enum values"
+            -- real 3.18.0: "none" (the "non" typo was fixed in jsonschema before the release APISIX pins)
+            return false, "matches none of the enum values"
         end
     end
     if schema.const ~= nil and not deepeq(value, schema.const) then

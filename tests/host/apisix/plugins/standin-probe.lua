@@ -1,10 +1,13 @@
--- TEST CODE: a plugin that only exists to test the stand-in itself (tests/integration/standin.test.ts). Never in
--- build/lua, never loaded by real APISIX. Priority 3000 puts it before auth plugins (2500) in rewrite and access.
+-- TEST CODE: a plugin that only exists to test the stand-in against real APISIX 3.18.0
+-- (tests/integration/shared/standin-*-cases.ts run it on both hosts; real APISIX loads it through the rig's
+-- luaPaths). Never in build/lua. Priority 3000 puts it before auth plugins (2500) in rewrite and access.
 -- It records what it saw in each phase and reports it in response headers:
 --   X-Probe-Trace    "rewrite:<consumer or ->,access:<consumer or ->" (the order the phases ran in)
 --   X-Probe-Conf     its conf, JSON-encoded after schema defaults were injected
 --   X-Probe-Ctx      conf_type#conf_id (the plugin_ctx cache key) in access
 -- conf.exit_in = "rewrite" | "access" makes that phase return conf.code with a JSON body.
+-- conf.check = {schema = <a JSON schema>, conf = <a value>}: check_schema also runs core.schema.check(schema, conf)
+-- and returns its error, so a route shows the host's JSON-schema messages and default injection.
 -- conf.body_prefix: lua_body_filter (called by AI responses through plugin.lua_response_filter) prefixes every
 -- non-empty chunk with it.
 -- log phase: a warn line "standin-probe log: aborted=<ctx.ai_stream_aborted> picked=<instance> done=<llm_request_done>
@@ -19,6 +22,11 @@ local schema = {
         exit_in = {type = "string", enum = {"rewrite", "access"}},
         code = {type = "integer", minimum = 200, maximum = 599, default = 418},
         body_prefix = {type = "string"},
+        check = {
+            type = "object",
+            properties = {schema = {type = "object"}},
+            required = {"schema"},
+        },
     },
     additionalProperties = false,
 }
@@ -27,7 +35,11 @@ local _M = {version = 0.1, priority = 3000, name = "standin-probe", schema = sch
 
 
 function _M.check_schema(conf)
-    return core.schema.check(schema, conf)
+    local ok, err = core.schema.check(schema, conf)
+    if not ok or not conf.check then
+        return ok, err
+    end
+    return core.schema.check(conf.check.schema, conf.check.conf)
 end
 
 
