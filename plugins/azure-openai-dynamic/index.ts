@@ -159,9 +159,6 @@ provider.build_request = function (this: AiProvider, conf, body, opts) {
   return $multi(params);
 };
 
-/** x-gw-attempts values without a string conversion per answer. */
-const ATTEMPTS: { [n: number]: string | undefined } = { 1: "1", 2: "2", 3: "3", 4: "4" };
-
 /** Relays the backend's headers and says which backend answered; called before the first byte goes out. */
 function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpResponse, name: string | undefined): void {
   // The transport wrapper already lower-cased this response's headers for its own bookkeeping.
@@ -172,7 +169,7 @@ function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpRe
     if (header !== "content-type" && relayed(header, true, listed)) core.response.set_header(header, value as string);
   }
   if (state !== undefined && name !== undefined) {
-    core.response.set_header("x-gw-backend", headerSafeCached(name), "x-gw-attempts", ATTEMPTS[state.called] ?? `${state.called}`);
+    core.response.set_header("x-gw-backend", headerSafeCached(name), "x-gw-attempts", `${state.called}`);
   }
 }
 

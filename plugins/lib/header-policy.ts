@@ -136,9 +136,7 @@ export function relayResponseHeaders(this: void, upstream: HeaderTable, rechunke
   const out: HeaderTable = {};
   for (const name in upstream) {
     const lower = name.toLowerCase();
-    if (!responseDropped(lower, rechunked) && (listed === undefined || listed[lower] !== true)) {
-      out[lower] = upstream[name];
-    }
+    if (relayed(lower, rechunked, listed)) out[lower] = upstream[name];
   }
   return out;
 }

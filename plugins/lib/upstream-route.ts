@@ -64,6 +64,14 @@ export function unsafePathReason(this: void, path: string): string | undefined {
   return undefined;
 }
 
+/** The deployment segment of /openai/deployments/{d}[/...] ("" when empty), or undefined for any other path. */
+export function pathDeployment(this: void, path: string): string | undefined {
+  if (path.slice(0, 20) !== DEPLOYMENTS_PREFIX) return undefined;
+  const rest = path.slice(20);
+  const slash = rest.indexOf("/");
+  return slash < 0 ? rest : rest.slice(0, slash);
+}
+
 export function upstreamRoute(
   this: void,
   path: string,
@@ -74,13 +82,11 @@ export function upstreamRoute(
   const reason = unsafePathReason(path);
   if (reason !== undefined) return { ok: false, reason };
 
-  if (path.slice(0, 20) === DEPLOYMENTS_PREFIX) {
-    const rest = path.slice(20);
-    const slash = rest.indexOf("/");
-    const deployment = slash < 0 ? rest : rest.slice(0, slash);
+  const deployment = pathDeployment(path);
+  if (deployment !== undefined) {
     if (deployment === "") return { ok: false, reason: "the deployment name is missing from the path" };
     const mapped = alias(aliases, deployment);
-    const upstream = mapped === undefined ? path : DEPLOYMENTS_PREFIX + mapped + (slash < 0 ? "" : rest.slice(slash));
+    const upstream = mapped === undefined ? path : DEPLOYMENTS_PREFIX + mapped + path.slice(20 + deployment.length);
     return { ok: true, kind: "deployments", path: upstream, query, deployment };
   }
 

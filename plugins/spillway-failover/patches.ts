@@ -29,6 +29,7 @@ import { recordAttempt, recordSkip } from "./attempts";
 import type { AttemptTarget } from "./attempts";
 import { cooldownKey, cooling } from "./cooldown-store";
 import { lowerHeaders } from "./headers";
+import { multiConfOf } from "./picker-filter";
 import { requestState } from "./state";
 import type { RequestState } from "./state";
 import type { FailoverConf } from "./schema";
@@ -154,12 +155,6 @@ function resetPick(this: void, ctx: ApisixCtx): void {
   raw.set("balancer_server", undefined);
   raw.set("ai_retries", undefined);
   ctx.picked_ai_instance_name = undefined;
-}
-
-/** The route's ai-proxy-multi conf (the table APISIX hands the plugin: it carries `_meta.parent`). */
-function multiConfOf(this: void, ctx: ApisixCtx): LuaTable<string, unknown> | undefined {
-  const route = (ctx as unknown as { matched_route?: { value?: { plugins?: LuaTable<string, unknown> } } }).matched_route;
-  return route?.value?.plugins?.get("ai-proxy-multi") as LuaTable<string, unknown> | undefined;
 }
 
 let originalBeforeProxy: BeforeProxy | undefined = undefined;

@@ -11,6 +11,7 @@
 import { recordSkip } from "./attempts";
 import { clientPathAndQuery } from "./client-path";
 import { cooldownKey, cooling } from "./cooldown-store";
+import { pathDeployment } from "../lib/upstream-route";
 import { requestState } from "./state";
 import type { RequestState } from "./state";
 
@@ -21,9 +22,6 @@ interface ServerPicker {
   after_balance?: (this: void, ctx: ApisixCtx, beforeRetry: boolean) => void;
 }
 
-const DEPLOYMENTS_PREFIX = "/openai/deployments/";
-const find = string.find;
-const sub = string.sub;
 const ngxNow = ngx.now;
 /** No route has more instances than this; bounds the loop whatever a picker does. */
 const MAX_PICKS = 256;
@@ -38,11 +36,8 @@ const wrapped = setmetatable(new LuaTable<ServerPicker, true>(), { __mode: "k" }
 function deploymentOf(this: void, ctx: ApisixCtx, state: RequestState): string | undefined {
   if (state.deployment_known) return state.deployment;
   const [path] = clientPathAndQuery(ctx);
-  let deployment: string | undefined = undefined;
-  if (sub(path, 1, DEPLOYMENTS_PREFIX.length) === DEPLOYMENTS_PREFIX) {
-    const [slash] = find(path, "/", DEPLOYMENTS_PREFIX.length + 1, true);
-    deployment = sub(path, DEPLOYMENTS_PREFIX.length + 1, slash === undefined ? -1 : slash - 1);
-  } else {
+  let deployment = pathDeployment(path);
+  if (deployment === undefined) {
     const model = ctx.var["request_llm_model"];
     if (typeof model === "string") deployment = model;
   }
@@ -100,13 +95,18 @@ export function filterPicker(this: void, picker: ServerPicker): void {
   picker.get = (ctx: ApisixCtx) => filteredGet(picker, original, ctx);
 }
 
+/** The route's ai-proxy-multi conf (the table APISIX hands the plugin: it carries `_meta.parent`). */
+export function multiConfOf(this: void, ctx: ApisixCtx): LuaTable<string, unknown> | undefined {
+  const route = (ctx as unknown as { matched_route?: { value?: { plugins?: LuaTable<string, unknown> } } }).matched_route;
+  return route?.value?.plugins?.get("ai-proxy-multi") as LuaTable<string, unknown> | undefined;
+}
+
 /**
  * Makes `name` this request's instance, as ai-proxy-multi's access does after its pick. False when the route's
  * ai-proxy-multi has no instance of that name.
  */
 export function usePicked(this: void, ctx: ApisixCtx, name: string): boolean {
-  const route = (ctx as unknown as { matched_route?: { value?: { plugins?: LuaTable<string, unknown> } } }).matched_route;
-  const multi = route?.value?.plugins?.get("ai-proxy-multi") as { instances?: { name: string }[] } | undefined;
+  const multi = multiConfOf(ctx) as { instances?: { name: string }[] } | undefined;
   for (const instance of multi?.instances ?? []) {
     if (instance.name === name) {
       ctx.picked_ai_instance_name = name;

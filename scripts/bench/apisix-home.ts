@@ -9,7 +9,7 @@ import path from "node:path";
 import { parse } from "yaml";
 import { EnvironmentError } from "../../lib/errors.ts";
 import { repoRoot } from "../lib/pins.ts";
-import { isApisixHome } from "../start/apisix-instance.ts";
+import { checkApisixHome, installFacts, isApisixHome } from "../start/apisix-instance.ts";
 
 export type ApisixSource = { kind: "home"; home: string } | { kind: "lab"; kit: string } | { kind: "none"; kit: string };
 
@@ -58,9 +58,7 @@ export async function locateApisix(env: Readonly<Record<string, string | undefin
   const source = apisixSource(env, (kit) => existsSync(path.join(kit, "build.sh")));
   if (source.kind === "none") throw new EnvironmentError(noApisixMessage(source.kit));
   if (source.kind === "home") {
-    if (!isApisixHome(source.home)) {
-      throw new EnvironmentError(`APISIX_HOME=${source.home} does not look like an APISIX install (no bin/apisix or apisix/); point it at the folder that holds them`);
-    }
+    checkApisixHome(source.home);
     return source.home;
   }
   say(`spillway bench: building or finding the apisix-lab from ${source.kit} (about 40 s the first time)`);
@@ -69,8 +67,7 @@ export async function locateApisix(env: Readonly<Record<string, string | undefin
 
 /** One line for the report: version, and what the install is (the lab is not the official runtime). */
 export function describeApisix(home: string): string {
-  const versionFile = path.join(home, "apisix", "core", "version.lua");
-  const version = existsSync(versionFile) ? /VERSION\s*=\s*"([^"]+)"/.exec(readFileSync(versionFile, "utf8"))?.[1] : undefined;
+  const { version, lab: isLab } = installFacts(home);
   let client = "the default ngx_http_ffi_client";
   try {
     const conf = parse(readFileSync(path.join(home, "conf", "config.yaml"), "utf8")) as { plugin_attr?: { "ai-proxy"?: { http_client?: string } } };
@@ -79,7 +76,7 @@ export function describeApisix(home: string): string {
   } catch {
     // no readable config.yaml: the install's default client
   }
-  const lab = existsSync(path.join(home, ".apisix-lab-stamp"))
+  const lab = isLab
     ? "apisix-lab build: Debian nginx 1.22 + ngx_lua, not the official image's APISIX-Runtime (see the lab README's deviations)"
     : "local install";
   return `real Apache APISIX ${version ?? "(unknown version)"} at ${home} (${lab}; AI client ${client})`;

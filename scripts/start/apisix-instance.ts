@@ -48,6 +48,19 @@ export function isApisixHome(home: string): boolean {
   return existsSync(path.join(home, "bin", "apisix")) && existsSync(path.join(home, "apisix"));
 }
 
+export function checkApisixHome(home: string): void {
+  if (!isApisixHome(home)) {
+    throw new EnvironmentError(`APISIX_HOME=${home} does not look like an APISIX install (no bin/apisix or apisix/); point it at the directory that holds them`);
+  }
+}
+
+/** The install's APISIX version (apisix/core/version.lua) and whether it is an apisix-lab build. */
+export function installFacts(home: string): { version: string | undefined; lab: boolean } {
+  const versionFile = path.join(home, "apisix", "core", "version.lua");
+  const version = existsSync(versionFile) ? /VERSION\s*=\s*"([^"]+)"/.exec(readFileSync(versionFile, "utf8"))?.[1] : undefined;
+  return { version, lab: existsSync(path.join(home, ".apisix-lab-stamp")) };
+}
+
 /** The environment bin/apisix needs: the install's `openresty` (the lab's shim, or /usr/local/openresty) on PATH. */
 export function apisixEnv(home: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const dirs = [path.join(home, "openresty", "bin"), path.join(home, "..", "openresty", "bin"), "/usr/local/openresty/bin"].filter((d) => existsSync(d));
@@ -100,9 +113,7 @@ export function withInstallSettings(configYaml: string, installConfigYaml: strin
  * root, so the folder is world-readable.
  */
 export function createInstanceDir(home: string, files: { configYaml: string; apisixYaml: string }, parent = tmpdir()): string {
-  if (!isApisixHome(home)) {
-    throw new EnvironmentError(`APISIX_HOME=${home} does not look like an APISIX install (no bin/apisix or apisix/); point it at the directory that holds them`);
-  }
+  checkApisixHome(home);
   const dir = mkdtempSync(path.join(parent, "spillway-apisix-"));
   chmodSync(dir, 0o755);
   for (const name of LINKED) {

@@ -12,7 +12,8 @@ import { FILES, writeRendered } from "../../renderer/write.ts";
 import { EnvironmentError } from "../../lib/errors.ts";
 import { pins, repoRoot } from "../lib/pins.ts";
 import { buildImage, dockerEngine, runGateway } from "./docker.ts";
-import { checkApisixHome, describeInstall, runLocalApisix } from "./local-apisix.ts";
+import { checkApisixHome } from "./apisix-instance.ts";
+import { describeInstall, runLocalApisix } from "./local-apisix.ts";
 
 export type GatewayKind = "docker" | "apisix-home" | "standin";
 

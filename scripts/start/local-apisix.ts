@@ -8,7 +8,7 @@ import { chmodSync, closeSync, existsSync, fstatSync, openSync, readdirSync, rea
 import path from "node:path";
 import type { Rendered } from "../../renderer/render.ts";
 import { EnvironmentError } from "../../lib/errors.ts";
-import { alive, closedToWorkers, createInstanceDir, isApisixHome, isLabNoise, removeInstanceDir, startInstance } from "./apisix-instance.ts";
+import { alive, checkApisixHome, closedToWorkers, createInstanceDir, installFacts, isLabNoise, removeInstanceDir, startInstance } from "./apisix-instance.ts";
 
 const FOLLOW_INTERVAL_MS = 200;
 const EXIT_POLL_MS = 500;
@@ -24,18 +24,11 @@ export interface LocalGateway {
   stop(): Promise<void>;
 }
 
-export function checkApisixHome(home: string): void {
-  if (!isApisixHome(home)) {
-    throw new EnvironmentError(`APISIX_HOME=${home} does not look like an APISIX install (no bin/apisix or apisix/); point it at the directory that holds them`);
-  }
-}
-
 /** `APISIX 3.18.0 at <home>`, naming the apisix-lab build (Debian nginx, not APISIX-Runtime) when it is one. */
 export function describeInstall(home: string): string {
-  const versionFile = path.join(home, "apisix", "core", "version.lua");
-  const version = existsSync(versionFile) ? /VERSION\s*=\s*"([^"]+)"/.exec(readFileSync(versionFile, "utf8"))?.[1] : undefined;
-  const lab = existsSync(path.join(home, ".apisix-lab-stamp")) ? " (apisix-lab build: Debian nginx + ngx_lua, not APISIX-Runtime)" : "";
-  return `APISIX ${version ?? "(unknown version)"} at ${home}${lab}`;
+  const { version, lab } = installFacts(home);
+  const what = lab ? " (apisix-lab build: Debian nginx + ngx_lua, not APISIX-Runtime)" : "";
+  return `APISIX ${version ?? "(unknown version)"} at ${home}${what}`;
 }
 
 /**

@@ -9,11 +9,9 @@
  * apisixAvailability() says which one this machine has, or why neither; a suite then reports itself skipped with
  * that reason, never passed.
  */
-import { execFile } from "node:child_process";
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { pins, repoRoot } from "../../scripts/lib/pins.ts";
 import { readApisixYaml, readConfigYaml, readPath } from "./apisix-yaml.ts";
 import { renderApisixConfig } from "./apisix-config.ts";
@@ -21,7 +19,6 @@ import { parseAccessLog, type Gateway, type GatewayOptions } from "./gateway.ts"
 import { freePort } from "./nginx.ts";
 import { createInstanceDir, isLabNoise, removeInstanceDir, startInstance, type ApisixInstance } from "../../scripts/start/apisix-instance.ts";
 
-const run = promisify(execFile);
 const START_TIMEOUT_MS = 60_000;
 const RELOAD_TIMEOUT_MS = 10_000;
 const CONTAINER_LUA = "/opt/spillway/lua";
@@ -102,12 +99,13 @@ async function waitReloaded(logs: () => string, before: number, workers = 1): Pr
   throw new Error(`APISIX did not log "config file ... reloaded." within ${RELOAD_TIMEOUT_MS} ms`);
 }
 
-function prepare(opts: GatewayOptions, port: number, luaPatterns: string[]): { dir: string; configText: string } {
+/** The config.yaml real APISIX runs with: the caller's, with the rig's requirements laid over it. */
+function rigConfig(opts: GatewayOptions, port: number, luaPatterns: string[]): string {
   const env = { ...process.env, ...opts.env };
   const apisix = readApisixYaml(opts.apisixYaml, env); // refuses a file without #END, as APISIX would
   const base = readConfigYaml(opts.configYaml, env);
   const hookConf = readPath(base, "apisix", "lua_module_hook");
-  const configText = renderApisixConfig({
+  return renderApisixConfig({
     base,
     apisix,
     port,
@@ -116,9 +114,6 @@ function prepare(opts: GatewayOptions, port: number, luaPatterns: string[]): { d
     workers: opts.workers ?? 1,
     sharedDicts: opts.sharedDicts ?? {},
   });
-  const dir = mkdtempSync(path.join(tmpdir(), "spillway-apisix-"));
-  chmodSync(dir, 0o755); // the image runs as user apisix (uid 636)
-  return { dir, configText };
 }
 
 async function startDocker(opts: GatewayOptions): Promise<Gateway> {
@@ -126,7 +121,9 @@ async function startDocker(opts: GatewayOptions): Promise<Gateway> {
   const port = await freePort();
   const extra = (opts.luaPaths ?? []).map((p, i) => ({ host: p, container: `/opt/spillway/extra${i}` }));
   const patterns = [...extra.map((e) => `${e.container}/?.lua`), `${CONTAINER_LUA}/?.lua`];
-  const { dir, configText } = prepare(opts, port, patterns);
+  const configText = rigConfig(opts, port, patterns);
+  const dir = mkdtempSync(path.join(tmpdir(), "spillway-apisix-"));
+  chmodSync(dir, 0o755); // the image runs as user apisix (uid 636)
   const configPath = path.join(dir, "config.yaml");
   const apisixPath = path.join(dir, "apisix.yaml");
   const logPath = path.join(dir, "gateway.log");
@@ -180,8 +177,7 @@ async function startDocker(opts: GatewayOptions): Promise<Gateway> {
 async function startLocal(opts: GatewayOptions, home: string): Promise<Gateway> {
   const port = await freePort();
   const patterns = [...(opts.luaPaths ?? []).map((p) => `${p}/?.lua`), `${path.join(repoRoot, "build/lua")}/?.lua`];
-  const { dir: scratch, configText } = prepare(opts, port, patterns);
-  rmSync(scratch, { recursive: true, force: true }); // the instance folder below holds everything
+  const configText = rigConfig(opts, port, patterns);
   const dir = createInstanceDir(home, { configYaml: configText, apisixYaml: readFileSync(opts.apisixYaml, "utf8") });
   const env = { ...process.env, ...opts.env };
   const workers = opts.workers ?? 1;
