@@ -20,10 +20,10 @@ import { stringify } from "yaml";
 import { APISIX_VERSION, apisixAvailability, startApisix } from "../rig/apisix.ts";
 import { parseAccessLog, reportLogsOnFailure, severeLines, type AccessLogEntry, type Gateway } from "../rig/gateway.ts";
 import { repoRoot } from "../helpers/lua.ts";
+import { dynamicInstance, SIM_KEY } from "../scenarios/provider.ts";
 import { startSimulator, type FaultSpec, type SimulatorHandle } from "../../scripts/simulator/index.ts";
 
 const WORKERS = 1;
-const SIM_KEY = "sim-key-0123456789";
 const CHAT = "/openai/v1/chat/completions";
 const FIXTURES = path.join(repoRoot, "tests/host/fixtures/patches");
 /** The route's ai-proxy-multi `timeout`: without patch 3 it is the connect, send and first-byte limit alike. */
@@ -58,16 +58,7 @@ interface Probe {
   reload?: boolean;
 }
 
-function instance(name: string, priority: number, endpoint: string): Record<string, unknown> {
-  return {
-    name,
-    provider: "azure-openai-dynamic",
-    priority,
-    weight: 1,
-    auth: { header: { "api-key": SIM_KEY } },
-    override: { endpoint },
-  };
-}
+const instance = (name: string, priority: number, endpoint: string) => dynamicInstance(name, priority, endpoint);
 
 /** A chat route picked by the request header x-patch-probe: <id>. */
 function chatRoute(id: string, instances: Record<string, unknown>[], failover: Record<string, unknown>, probe: Probe = {}) {

@@ -6,7 +6,7 @@
  */
 import type { ScenarioCase, ScenarioSuite } from "./types.ts";
 
-const SIM_KEY = "sim-key-0123456789";
+export const SIM_KEY = "sim-key-0123456789";
 /**
  * Cooldowns live in the gateway's shared dict for the whole suite and are keyed per backend *and* deployment,
  * so each behaviour uses its own deployment name: cases stay independent without a way to flush the gateway.
@@ -34,16 +34,21 @@ const CONFIG_YAML = {
   nginx_config: { http: { custom_lua_shared_dict: { "spillway-cooldown": "1m" } } },
 };
 
-function backend(name: string, priority: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** An ai-proxy-multi instance of our provider, with the simulators' key (shared with the patches suite). */
+export function dynamicInstance(name: string, priority: number, endpoint: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name,
     provider: "azure-openai-dynamic",
     priority,
     weight: 1,
     auth: { header: { "api-key": SIM_KEY } },
-    override: { endpoint: `{{upstream.${name}.url}}` },
+    override: { endpoint },
     ...extra,
   };
+}
+
+function backend(name: string, priority: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return dynamicInstance(name, priority, `{{upstream.${name}.url}}`, extra);
 }
 
 function route(id: string, uris: string[], instances: Record<string, unknown>[], failover: Record<string, unknown> = {}) {
