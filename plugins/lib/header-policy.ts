@@ -43,16 +43,46 @@ const TRANSPORT: { [name: string]: true | undefined } = {
   "accept-encoding": true,
 };
 
-const GATEWAY_PREFIX = "x-gw-";
-
 export function isHopByHop(this: void, lowerName: string): boolean {
   return HOP_BY_HOP[lowerName] === true;
+}
+
+/**
+ * Whether a lower-cased name is in our `x-gw-` namespace. Compared byte by byte: this runs for every header of every
+ * request and answer, and a slice would allocate a string each time.
+ */
+export function isGatewayHeader(this: void, lowerName: string): boolean {
+  return lowerName.charCodeAt(0) === 120 && lowerName.charCodeAt(1) === 45 && lowerName.charCodeAt(2) === 103 &&
+    lowerName.charCodeAt(3) === 119 && lowerName.charCodeAt(4) === 45;
+}
+
+/** Header names seen (as received) → lower-cased; bounded, since clients choose the names. */
+const MAX_LOWER_NAMES = 1024;
+let lowerNames: { [name: string]: string | undefined } = {};
+let lowerNameCount = 0;
+
+/**
+ * `name` lower-cased, remembered: the same few dozen names come with every request and answer, and a table lookup
+ * costs less than lower-casing (which makes and interns a new string) each time.
+ */
+export function lowerName(this: void, name: string): string {
+  const known = lowerNames[name];
+  // typeof: in JS, lowerNames["constructor"] is Object's.
+  if (typeof known === "string") return known;
+  const lower = name.toLowerCase();
+  if (lowerNameCount >= MAX_LOWER_NAMES) {
+    lowerNames = {};
+    lowerNameCount = 0;
+  }
+  lowerNames[name] = lower;
+  lowerNameCount++;
+  return lower;
 }
 
 /** Why a request header (lower-cased name) is not forwarded, or undefined when it is. */
 export function requestDropReason(this: void, lowerName: string): DropReason | undefined {
   if (CREDENTIALS[lowerName] === true) return "credential";
-  if (lowerName.slice(0, 5) === GATEWAY_PREFIX) return "gateway";
+  if (isGatewayHeader(lowerName)) return "gateway";
   if (HOP_BY_HOP[lowerName] === true) return "hop-by-hop";
   if (TRANSPORT[lowerName] === true) return "transport";
   return undefined;
@@ -61,7 +91,7 @@ export function requestDropReason(this: void, lowerName: string): DropReason | u
 /** Whether a response header (lower-cased name) is kept from the client. */
 export function responseDropped(this: void, lowerName: string, rechunked: boolean): boolean {
   if (HOP_BY_HOP[lowerName] === true) return true;
-  if (lowerName.slice(0, 5) === GATEWAY_PREFIX) return true;
+  if (isGatewayHeader(lowerName)) return true;
   return rechunked && lowerName === "content-length";
 }
 
@@ -94,15 +124,23 @@ export function connectionTokens(this: void, headers: HeaderTable): { [name: str
   return tokens;
 }
 
-/** The client's headers that may go to a backend, names lower-cased, values (and arrays) unchanged. */
+/**
+ * The client's headers that may go to a backend, names lower-cased, values (and arrays) unchanged. One pass: the
+ * names Connection lists (rare) are taken out afterwards.
+ */
 export function forwardRequestHeaders(this: void, client: HeaderTable): HeaderTable {
-  const listed = connectionTokens(client);
   const out: HeaderTable = {};
+  let connection: HeaderValue | undefined;
   for (const name in client) {
-    const lower = name.toLowerCase();
-    if (requestDropReason(lower) === undefined && (listed === undefined || listed[lower] !== true)) {
-      out[lower] = client[name];
-    }
+    const lower = lowerName(name);
+    if (lower === "connection") connection = client[name];
+    else if (requestDropReason(lower) === undefined) out[lower] = client[name];
+  }
+  if (connection !== undefined) {
+    const listed: { [name: string]: true | undefined } = {};
+    if (typeof connection === "string") addTokens(listed, connection);
+    else for (const v of connection) addTokens(listed, v);
+    for (const token in listed) delete out[token];
   }
   return out;
 }
@@ -135,7 +173,7 @@ export function relayResponseHeaders(this: void, upstream: HeaderTable, rechunke
   const listed = connectionTokens(upstream);
   const out: HeaderTable = {};
   for (const name in upstream) {
-    const lower = name.toLowerCase();
+    const lower = lowerName(name);
     if (relayed(lower, rechunked, listed)) out[lower] = upstream[name];
   }
   return out;

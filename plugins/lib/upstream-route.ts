@@ -72,6 +72,39 @@ export function pathDeployment(this: void, path: string): string | undefined {
   return slash < 0 ? rest : rest.slice(0, slash);
 }
 
+/** What a path says, whatever the backend: why it is refused ("" when safe) and its deployment segment. */
+interface PathFacts {
+  reason: string;
+  deployment: string | undefined;
+}
+
+/**
+ * Facts per raw path, remembered: clients send the same few paths again and again, and checking one costs a dozen
+ * string operations. Bounded (ids in Responses paths make paths unbounded): emptied when full.
+ */
+const MAX_PATHS = 1024;
+let knownPaths: { [path: string]: PathFacts | undefined } = {};
+let knownPathCount = 0;
+
+function pathFacts(this: void, path: string): PathFacts {
+  const known = knownPaths[path];
+  // typeof: in JS, knownPaths["constructor"] is Object's.
+  if (typeof known === "object") return known;
+  const facts: PathFacts = { reason: unsafePathReason(path) ?? "", deployment: pathDeployment(path) };
+  if (knownPathCount >= MAX_PATHS) {
+    knownPaths = {};
+    knownPathCount = 0;
+  }
+  knownPaths[path] = facts;
+  knownPathCount++;
+  return facts;
+}
+
+/** pathDeployment, remembered per path (see pathFacts): the picker filter asks on every pick. */
+export function pathDeploymentCached(this: void, path: string): string | undefined {
+  return pathFacts(path).deployment;
+}
+
 export function upstreamRoute(
   this: void,
   path: string,
@@ -79,10 +112,10 @@ export function upstreamRoute(
   aliases: DeploymentAliases | undefined,
   model: string | undefined,
 ): Route | RouteRejection {
-  const reason = unsafePathReason(path);
-  if (reason !== undefined) return { ok: false, reason };
+  const facts = pathFacts(path);
+  if (facts.reason !== "") return { ok: false, reason: facts.reason };
 
-  const deployment = pathDeployment(path);
+  const deployment = facts.deployment;
   if (deployment !== undefined) {
     if (deployment === "") return { ok: false, reason: "the deployment name is missing from the path" };
     const mapped = alias(aliases, deployment);

@@ -13,6 +13,8 @@ import type { RequestState } from "./state";
 export interface AttemptTarget {
   backend: string;
   deployment?: string;
+  /** The request's state, when the builder had it (saves the transport a look-up of ngx.ctx). */
+  state?: RequestState;
 }
 
 function applyCooldown(

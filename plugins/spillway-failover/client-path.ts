@@ -14,7 +14,9 @@ const sub = string.sub;
 export function clientPathAndQuery(this: void, ctx: ApisixCtx): LuaMultiReturn<[string, string]> {
   const seenPath = ctx.spillway_client_path;
   if (seenPath !== undefined) return $multi(seenPath, ctx.spillway_client_query ?? "");
-  const rewritten = ctx.var["upstream_uri"];
+  // ngx.var, not ctx.var: an unset upstream_uri is never cached by APISIX's ctx.var, whose miss path costs a
+  // string of prefix checks before it asks nginx anyway; a plugin that sets it through ctx.var sets nginx's too.
+  const rewritten = ngx.var["upstream_uri"];
   // APISIX 3.18 replaces request_uri with the decoded uri (init.lua http_access_phase) and keeps the client's
   // bytes in real_request_uri.
   const raw = typeof rewritten === "string" && rewritten !== ""

@@ -25,15 +25,56 @@ function dict(this: void): NgxSharedDict | undefined {
   return ngx.shared[SHARED_DICT];
 }
 
+/**
+ * The key strings, remembered: every pick and every attempt needs them, and each concatenation makes and interns a
+ * new string. Bounded, since deployments come from the client's path or body: emptied when full.
+ */
+const MAX_KEYS = 2048;
+interface KeyStrings {
+  key: string;
+  /** The shared-dict keys of its cooldown and of its failure streak. */
+  cd: string;
+  er: string;
+}
+let keysByDeployment = new LuaTable<string, LuaTable<string, KeyStrings>>();
+let byKey = new LuaTable<string, KeyStrings>();
+let keyCount = 0;
+
+function keyStringsOf(this: void, key: string): KeyStrings {
+  let strings = byKey.get(key);
+  if (strings === undefined) {
+    if (keyCount >= MAX_KEYS) {
+      keysByDeployment = new LuaTable();
+      byKey = new LuaTable();
+      keyCount = 0;
+    }
+    strings = { key, cd: `cd:${key}`, er: `er:${key}` };
+    byKey.set(key, strings);
+    keyCount++;
+  }
+  return strings;
+}
+
 export function cooldownKey(this: void, backend: string, deployment: string | undefined): string {
-  return `${backend}:${deployment ?? "*"}`;
+  const d = deployment ?? "*";
+  let backends = keysByDeployment.get(d);
+  if (backends === undefined) {
+    backends = new LuaTable();
+    keysByDeployment.set(d, backends);
+  }
+  let strings = backends.get(backend);
+  if (strings === undefined) {
+    strings = keyStringsOf(`${backend}:${d}`);
+    backends.set(backend, strings);
+  }
+  return strings.key;
 }
 
 /** The active cooldown of a backend, if any. */
 export function cooling(this: void, key: string, nowMs: number): Cooling | undefined {
   const shared = dict();
   if (shared === undefined) return undefined;
-  const [value] = shared.get(`cd:${key}`);
+  const [value] = shared.get(keyStringsOf(key).cd);
   if (typeof value !== "string") return undefined;
   const [space] = find(value, " ", 1, true);
   if (space === undefined) return undefined;
@@ -50,13 +91,13 @@ export function cool(this: void, key: string, untilMs: number, kind: OutcomeKind
   if (current !== undefined && current.until_ms >= untilMs) return;
   const ttl = (untilMs - nowMs) / 1000;
   if (ttl <= 0) return;
-  shared.set(`cd:${key}`, `${string.format("%d", untilMs)} ${kind}`, ttl);
+  shared.set(keyStringsOf(key).cd, `${string.format("%d", untilMs)} ${kind}`, ttl);
 }
 
 export function errorCount(this: void, key: string): number {
   const shared = dict();
   if (shared === undefined) return 0;
-  const [value] = shared.get(`er:${key}`);
+  const [value] = shared.get(keyStringsOf(key).er);
   return typeof value === "number" ? value : 0;
 }
 
@@ -64,10 +105,10 @@ export function setErrorCount(this: void, key: string, errors: number): void {
   const shared = dict();
   if (shared === undefined) return;
   if (errors <= 0) {
-    shared.delete(`er:${key}`);
+    shared.delete(keyStringsOf(key).er);
     return;
   }
-  shared.set(`er:${key}`, errors, ERROR_MEMORY_S);
+  shared.set(keyStringsOf(key).er, errors, ERROR_MEMORY_S);
 }
 
 /** Whether the shared dict is configured (the renderer declares it; without it nothing is shared). */

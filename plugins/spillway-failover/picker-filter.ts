@@ -11,7 +11,7 @@
 import { recordSkip } from "./attempts";
 import { clientPathAndQuery } from "./client-path";
 import { cooldownKey, cooling } from "./cooldown-store";
-import { pathDeployment } from "../lib/upstream-route";
+import { pathDeploymentCached } from "../lib/upstream-route";
 import { requestState } from "./state";
 import type { RequestState } from "./state";
 
@@ -36,7 +36,7 @@ const wrapped = setmetatable(new LuaTable<ServerPicker, true>(), { __mode: "k" }
 function deploymentOf(this: void, ctx: ApisixCtx, state: RequestState): string | undefined {
   if (state.deployment_known) return state.deployment;
   const [path] = clientPathAndQuery(ctx);
-  let deployment = pathDeployment(path);
+  let deployment = pathDeploymentCached(path);
   if (deployment === undefined) {
     const model = ctx.var["request_llm_model"];
     if (typeof model === "string") deployment = model;
