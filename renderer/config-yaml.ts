@@ -9,9 +9,28 @@ import type { Settings } from "./settings.ts";
 /** Our lua_module_hook: registers the azure-openai-dynamic provider name and our wrappers. */
 export const LUA_MODULE_HOOK = "spillway.hook";
 
-/** Shared dicts our plugins use; the failover plugin keeps per-backend cooldowns in `spillway-cooldown`. */
+/**
+ * Shared dicts our plugins use; the failover plugin keeps per-backend cooldowns in `spillway-cooldown`, the provider
+ * the Entra ID tokens of the gateway's managed identity in `spillway-identity` (a few tokens of ~2 KB each).
+ */
 export function sharedDicts(settings: Settings): Record<string, string> {
-  return { "spillway-cooldown": settings.runtime.cooldownDictSize };
+  const dicts: Record<string, string> = { "spillway-cooldown": settings.runtime.cooldownDictSize };
+  if (usesEntra(settings)) dicts["spillway-identity"] = IDENTITY_DICT_SIZE;
+  return dicts;
+}
+
+const IDENTITY_DICT_SIZE = "1m";
+
+/**
+ * The platform's managed-identity endpoint, which nginx workers see only through `env` directives. Read there at
+ * run time rather than rendered into a file: IDENTITY_HEADER is a secret the platform sets per container. Like the
+ * dict, only with an Entra ID backend: a first one that `--watch` brings in works fully after the next restart
+ * (config.yaml is read only then; until it, that backend fails over).
+ */
+export const IDENTITY_ENV = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER"] as const;
+
+function usesEntra(settings: Settings): boolean {
+  return settings.backends.some((b) => b.auth === "entra");
 }
 
 /**
@@ -71,6 +90,7 @@ export function buildConfig(settings: Settings): Record<string, unknown> {
         access_log_format_escape: "json",
         custom_lua_shared_dict: sharedDicts(settings),
       },
+      ...(usesEntra(settings) ? { envs: [...IDENTITY_ENV] } : {}),
     },
     plugins: pluginList(settings),
     plugin_attr: pluginAttr,

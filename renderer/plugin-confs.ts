@@ -3,7 +3,8 @@
  * redacted stand-in for --dry-run); nothing here reads the environment.
  */
 import { PROVIDER_NAME, type BodylessBackend, type FailoverConf } from "../plugins/spillway-failover/schema.ts";
-import type { RateLimit, Secrets, Settings } from "./settings.ts";
+import type { EntraConf } from "../plugins/azure-openai-dynamic/entra-schema.ts";
+import type { Backend, RateLimit, Secrets, Settings } from "./settings.ts";
 
 type Json = Record<string, unknown>;
 
@@ -13,8 +14,21 @@ export function secret(secrets: Secrets, ref: string): string {
   return value;
 }
 
-/** Per instance, because ai-proxy-multi 3.18 reads `checks` only there (plugin level is ignored). */
-function healthCheck(settings: Settings, b: Settings["backends"][number]): Json | undefined {
+/** An api-key backend's header; an Entra ID backend has none (identity.ts adds its token per attempt). */
+function apiKeyHeader(secrets: Secrets, b: Backend): Record<string, string> {
+  return b.auth === "api-key" && b.keyRef !== undefined ? { "api-key": secret(secrets, b.keyRef) } : {};
+}
+
+/** The `entra` object of an Entra ID backend (plugins/azure-openai-dynamic/entra-schema.ts). */
+function entraConf(b: Backend): EntraConf {
+  return b.clientId !== undefined ? { client_id: b.clientId } : {};
+}
+
+/**
+ * Per instance, because ai-proxy-multi 3.18 reads `checks` only there (plugin level is ignored). Probes carry the
+ * instance's `auth.header` only, so an Entra ID backend is probed without a credential: its 401 shows that it is up.
+ */
+function healthCheck(settings: Settings, b: Backend): Json | undefined {
   const hc = settings.healthChecks;
   if (!hc) return undefined;
   return {
@@ -25,7 +39,7 @@ function healthCheck(settings: Settings, b: Settings["backends"][number]): Json 
       timeout: hc.timeoutSeconds,
       http_path: hc.path,
       https_verify_certificate: hc.verifyCert,
-      healthy: { interval: hc.healthyIntervalSeconds, http_statuses: [200], successes: 1 },
+      healthy: { interval: hc.healthyIntervalSeconds, http_statuses: b.auth === "entra" ? [200, 401] : [200], successes: 1 },
       // 429 is left to the cooldown, which knows how long the backend asked to wait.
       unhealthy: { interval: hc.unhealthyIntervalSeconds, http_statuses: [500, 502, 503, 504], http_failures: 2, tcp_failures: 2, timeouts: 2 },
     },
@@ -58,10 +72,14 @@ export function aiProxyMulti(settings: Settings, secrets: Secrets): Json {
       provider: PROVIDER_NAME,
       priority: b.priority,
       weight: b.weight,
-      auth: { header: { "api-key": secret(secrets, b.keyRef) } },
+      // 3.18 requires `auth`; an Entra ID instance has nothing static in it (its token comes per attempt).
+      auth: b.auth === "entra" ? {} : { header: apiKeyHeader(secrets, b) },
       override: { endpoint: b.endpoint.origin },
     };
-    if (b.deployments) inst.provider_conf = { deployments: { ...b.deployments } };
+    const providerConf: Json = {};
+    if (b.deployments) providerConf.deployments = { ...b.deployments };
+    if (b.auth === "entra") providerConf.entra = entraConf(b);
+    if (Object.keys(providerConf).length > 0) inst.provider_conf = providerConf;
     const checks = healthCheck(settings, b);
     if (checks) inst.checks = checks;
     return inst;
@@ -89,7 +107,12 @@ export function failover(settings: Settings, secrets: Secrets): Partial<Failover
 export function bodylessBackends(settings: Settings, secrets: Secrets): BodylessBackend[] {
   return [...settings.backends]
     .sort((a, b) => b.priority - a.priority || a.index - b.index)
-    .map((b) => ({ name: b.name, endpoint: b.endpoint.origin, priority: b.priority, auth: { header: { "api-key": secret(secrets, b.keyRef) } } }));
+    .map((b) => ({
+      name: b.name,
+      endpoint: b.endpoint.origin,
+      priority: b.priority,
+      auth: b.auth === "entra" ? { header: {}, entra: entraConf(b) } : { header: apiKeyHeader(secrets, b) },
+    }));
 }
 
 /** ai-rate-limiting 3.18: `limit`/`time_window` for one gateway-wide bucket, `rules` keyed by consumer otherwise. */

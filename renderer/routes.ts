@@ -41,6 +41,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
       `${V1}/responses/:response_id`,
       `${V1}/responses/:response_id/input_items`,
       `${DEPLOYMENT}/responses/:response_id`,
+      `${DEPLOYMENT}/responses/:response_id/input_items`,
       `${PREVIEW}/responses/:response_id`,
       `${PREVIEW}/responses/:response_id/input_items`,
     ],

@@ -4,6 +4,7 @@
  * duplicate name or key) is reported at once.
  */
 import { consumerSchema } from "../plugins/azure-openai-auth/schema.ts";
+import { entraSchema } from "../plugins/azure-openai-dynamic/entra-schema.ts";
 import { EnvReader, parseEndpoint, type ParsedEndpoint } from "./env-values.ts";
 
 export interface Backend {
@@ -14,8 +15,12 @@ export interface Backend {
   priority: number;
   /** Client deployment/model name → this backend's deployment name. */
   deployments?: Record<string, string>;
-  /** Name of the variable holding the backend's api-key (the value lives in Secrets). */
-  keyRef: string;
+  /** api-key: the key in an `api-key` header; entra: a Bearer token of the gateway's managed identity. */
+  auth: AuthMode;
+  /** api-key only: name of the variable holding the backend's api-key (the value lives in Secrets). */
+  keyRef?: string;
+  /** entra only: client id of the user-assigned identity to get tokens for; absent: the system-assigned one. */
+  clientId?: string;
 }
 
 export interface Client {
@@ -25,16 +30,19 @@ export interface Client {
 }
 
 export const BACKEND_PREFIX = "AZURE_OPENAI_";
-export const BACKEND_FIELDS = ["ENDPOINT", "KEY", "NAME", "WEIGHT", "PRIORITY", "DEPLOYMENTS"] as const;
+export const BACKEND_FIELDS = ["ENDPOINT", "KEY", "NAME", "WEIGHT", "PRIORITY", "DEPLOYMENTS", "AUTH_MODE", "MSI_CLIENT_ID"] as const;
+export const AUTH_MODES = ["api-key", "entra"] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+/** Client ids for Entra ID backends without their own AZURE_OPENAI_MSI_CLIENT_ID_N, first set wins. */
+export const ENTRA_CLIENT_ID_VARIABLES = ["AZURE_OPENAI_MSI_CLIENT_ID", "AZURE_CLIENT_ID"] as const;
 export const CLIENT_PREFIX = "GATEWAY_CLIENT_";
 export const CLIENT_FIELDS = ["NAME", "KEY"] as const;
 
 /** Indexed settings of the original accelerator that Spillway does not implement, with what to do instead. */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
-  AUTH_MODE: "managed-identity auth to backends is not implemented; remove it and set the matching AZURE_OPENAI_KEY_N",
-  TOKEN_RESOURCE: "managed-identity auth to backends is not implemented; remove it",
-  MSI_CLIENT_ID: "managed-identity auth to backends is not implemented; remove it",
+  TOKEN_RESOURCE: "Entra ID backends always get tokens for https://cognitiveservices.azure.com (Azure OpenAI and AI Foundry); remove it",
 };
+const GUID = new RegExp(entraSchema.properties.client_id.pattern);
 
 const BACKEND_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** APISIX's consumer username rule (schema_def.lua `consumer.username`). */
@@ -119,17 +127,62 @@ function checkSecretShape(r: EnvReader, variable: string, value: string): void {
   if (value.includes("${{")) r.problems.add(variable, "contains ${{, which APISIX would treat as an environment reference; use another key");
 }
 
+type BackendGroup = Partial<Record<(typeof BACKEND_FIELDS)[number], { variable: string; value: string }>>;
+
+/** AZURE_OPENAI_AUTH_MODE_N, or the default: api-key when the backend has a key, else entra. */
+function authMode(r: EnvReader, g: BackendGroup, index: number): AuthMode {
+  const modeVar = `${BACKEND_PREFIX}AUTH_MODE_${index}`;
+  const keyVar = `${BACKEND_PREFIX}KEY_${index}`;
+  const explicit = g.AUTH_MODE ? r.oneOf(modeVar, AUTH_MODES) : undefined;
+  const mode = explicit ?? (g.KEY ? "api-key" : "entra");
+  if (mode === "entra" && g.KEY) {
+    r.problems.warn(keyVar, `is ignored: ${modeVar}=entra, so the gateway sends its managed identity's token; remove the key (a keyless gateway holds none)`);
+  }
+  if (mode === "api-key" && g.MSI_CLIENT_ID) {
+    r.problems.warn(g.MSI_CLIENT_ID.variable, `is ignored: backend ${index} authenticates with its api-key (${keyVar}); remove it, or set ${modeVar}=entra`);
+  }
+  return mode;
+}
+
+/**
+ * The identity an Entra ID backend gets tokens for: AZURE_OPENAI_MSI_CLIENT_ID_N, else AZURE_OPENAI_MSI_CLIENT_ID,
+ * else AZURE_CLIENT_ID (the one the renderer's own Azure calls use), else none (the system-assigned identity).
+ * A shared variable's problem is reported once.
+ */
+function entraClientId(r: EnvReader, g: BackendGroup, index: number, reported: Set<string>): string | undefined {
+  let variable = `${BACKEND_PREFIX}MSI_CLIENT_ID_${index}`;
+  let value = g.MSI_CLIENT_ID?.value;
+  for (const shared of ENTRA_CLIENT_ID_VARIABLES) {
+    if (value !== undefined) break;
+    variable = shared;
+    value = r.string(shared);
+  }
+  if (value === undefined) return undefined;
+  if (!GUID.test(value)) {
+    if (!reported.has(variable)) {
+      r.problems.add(variable, `is not a client id; backend ${index} uses Entra ID and needs the client id (a GUID, e.g. from \`az identity show --query clientId\`) of a user-assigned managed identity, or nothing for the system-assigned one`);
+    }
+    reported.add(variable);
+    return undefined;
+  }
+  return value;
+}
+
 export function readBackends(r: EnvReader, allowHttp: boolean, secrets: Record<string, string>): Backend[] {
   const groups = collect(r, BACKEND_PREFIX, BACKEND_FIELDS, "backend");
   if (groups.size === 0) {
-    r.problems.add(`${BACKEND_PREFIX}ENDPOINT_0`, "no backend configured; set AZURE_OPENAI_ENDPOINT_0 and AZURE_OPENAI_KEY_0 (more with _1, _2, …)");
+    r.problems.add(`${BACKEND_PREFIX}ENDPOINT_0`, "no backend configured; set AZURE_OPENAI_ENDPOINT_0 and AZURE_OPENAI_KEY_0, or AZURE_OPENAI_AUTH_MODE_0=entra (more with _1, _2, …)");
     return [];
   }
   const backends: Backend[] = [];
   const names = new Map<string, string>();
+  const clientIdProblems = new Set<string>();
   for (const [index, g] of [...groups].sort((a, b) => a[0] - b[0])) {
     const endpointValue = required(r, g, BACKEND_PREFIX, "ENDPOINT", index, "set the backend's URL, e.g. https://<resource>.openai.azure.com");
-    const key = required(r, g, BACKEND_PREFIX, "KEY", index, "set the backend's api-key (Azure portal → Keys and Endpoint)");
+    const mode = authMode(r, g, index);
+    const key = mode === "api-key"
+      ? required(r, g, BACKEND_PREFIX, "KEY", index, `${BACKEND_PREFIX}AUTH_MODE_${index}=api-key needs the backend's api-key (Azure portal → Keys and Endpoint)`)
+      : undefined;
     const endpoint = endpointValue === undefined ? undefined : parseEndpoint(`${BACKEND_PREFIX}ENDPOINT_${index}`, endpointValue, allowHttp, r.problems);
     const nameVar = `${BACKEND_PREFIX}NAME_${index}`;
     const name = r.string(nameVar, `backend-${index}`);
@@ -149,8 +202,13 @@ export function readBackends(r: EnvReader, allowHttp: boolean, secrets: Record<s
       checkSecretShape(r, keyRef, key);
       secrets[keyRef] = key;
     }
-    if (endpoint && key !== undefined) {
-      backends.push({ index, name, endpoint, weight, priority, keyRef, ...(aliases ? { deployments: aliases } : {}) });
+    const extra = aliases ? { deployments: aliases } : {};
+    const clientId = mode === "entra" ? entraClientId(r, g, index, clientIdProblems) : undefined;
+    if (mode === "api-key" && endpoint && key !== undefined) {
+      backends.push({ index, name, endpoint, weight, priority, auth: mode, keyRef, ...extra });
+    }
+    if (mode === "entra" && endpoint) {
+      backends.push({ index, name, endpoint, weight, priority, auth: mode, ...(clientId !== undefined ? { clientId } : {}), ...extra });
     }
   }
   return backends;

@@ -74,7 +74,7 @@ const UNSUPPORTED_SWITCHES = ["ENABLE_CORS", "ENABLE_IP_RESTRICTION", "ENABLE_RA
 
 /** Exact variable names this module reads (besides the indexed AZURE_OPENAI_*_N and GATEWAY_CLIENT_*_N). */
 export const KNOWN_VARIABLES: readonly string[] = [
-  "GATEWAY_REQUIRE_AUTH", "GATEWAY_LOG_MODE", "APISIX_LOG_LEVEL", "GATEWAY_E2E_TEST_MODE", "GATEWAY_E2E_ROUTE_PREFIXES",
+  "AZURE_OPENAI_MSI_CLIENT_ID", "GATEWAY_REQUIRE_AUTH", "GATEWAY_LOG_MODE", "APISIX_LOG_LEVEL", "GATEWAY_E2E_TEST_MODE", "GATEWAY_E2E_ROUTE_PREFIXES",
   ...FAILOVER_VARIABLES.map(([v]) => v),
   "SPILLWAY_REDIS_HOST", "SPILLWAY_REDIS_PORT", "SPILLWAY_REDIS_PASSWORD", "SPILLWAY_REDIS_DATABASE", "SPILLWAY_REDIS_TIMEOUT_MS",
   "SPILLWAY_REDIS_SSL", "SPILLWAY_REDIS_PREFIX",
@@ -100,7 +100,7 @@ export function isSecretVariable(name: string): boolean {
 
 /** A name Spillway reads: Key Vault secrets mapped to anything else are skipped. */
 export function isKnownVariable(name: string): boolean {
-  return KNOWN_VARIABLES.includes(name) || new RegExp(`^(${BACKEND_PREFIX}|${CLIENT_PREFIX})[A-Z]+_\\d+$`).test(name);
+  return KNOWN_VARIABLES.includes(name) || new RegExp(`^(${BACKEND_PREFIX}|${CLIENT_PREFIX})[A-Z][A-Z_]*_\\d+$`).test(name);
 }
 
 /** The only place that touches process.env: a copy, so nothing downstream can mutate it. */

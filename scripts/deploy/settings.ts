@@ -122,7 +122,7 @@ const KNOWN: Record<string, { parse: Parser; help: string }> = {
     },
     help: "re-read Key Vault every N seconds in the gateway (key rotation without a new revision)",
   },
-  DEPLOY_FOUNDRY_LOCAL_AUTH: { parse: bool, help: "false: Entra ID only on provisioned accounts (the gateway needs keys today)" },
+  DEPLOY_FOUNDRY_LOCAL_AUTH: { parse: bool, help: "false: provisioned accounts take Entra ID only; no key is written, the gateway uses its backend identity's token" },
 };
 
 export const DEPLOY_KEYS = Object.keys(KNOWN);

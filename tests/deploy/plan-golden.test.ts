@@ -22,6 +22,10 @@ describe("deploy command plans match the golden files", () => {
     await expect(formatPlan(plan)).toMatchFileSnapshot(path.join(goldenDir, "workload-prod.txt"));
   });
 
+  it("plans foundry for prod: keyless accounts (DEPLOY_FOUNDRY_LOCAL_AUTH=false), the gateway uses Entra ID", async () => {
+    await expect(formatPlan(fixturePlan("foundry", "prod"))).toMatchFileSnapshot(path.join(goldenDir, "foundry-prod-keyless.txt"));
+  });
+
   it("plans workload with --skip-build --plan-only: no build, no apply", async () => {
     const plan = fixturePlan("workload", "dev", { skipBuild: true, planOnly: true });
     await expect(formatPlan(plan)).toMatchFileSnapshot(path.join(goldenDir, "workload-skip-build-plan-only.txt"));

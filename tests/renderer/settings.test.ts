@@ -23,7 +23,7 @@ const OK = { ...B0, ...C0 };
 
 /** [case, env, exact problem line expected]. */
 const CASES: [string, Record<string, string>, string][] = [
-  ["no backend at all", { ...C0 }, "AZURE_OPENAI_ENDPOINT_0: no backend configured; set AZURE_OPENAI_ENDPOINT_0 and AZURE_OPENAI_KEY_0 (more with _1, _2, …)"],
+  ["no backend at all", { ...C0 }, "AZURE_OPENAI_ENDPOINT_0: no backend configured; set AZURE_OPENAI_ENDPOINT_0 and AZURE_OPENAI_KEY_0, or AZURE_OPENAI_AUTH_MODE_0=entra (more with _1, _2, …)"],
   ["backend index gap", { ...OK, AZURE_OPENAI_ENDPOINT_2: "https://c.openai.azure.com", AZURE_OPENAI_KEY_2: "k2" },
     "AZURE_OPENAI_*_1: missing, but backend 2 is set; backend indexes run 0, 1, 2, … without gaps — add backend 1 or renumber the ones after it"],
   ["index with a leading zero", { ...OK, AZURE_OPENAI_ENDPOINT_01: "https://b.openai.azure.com", AZURE_OPENAI_KEY_1: "k1" },
@@ -31,7 +31,13 @@ const CASES: [string, Record<string, string>, string][] = [
   ["same index spelled twice", { ...OK, AZURE_OPENAI_KEY_00: "other" },
     "AZURE_OPENAI_KEY_00: duplicates AZURE_OPENAI_KEY_0 (both set KEY of backend 0); keep only AZURE_OPENAI_KEY_0"],
   ["missing endpoint", { ...C0, AZURE_OPENAI_KEY_0: "k" }, "AZURE_OPENAI_ENDPOINT_0: missing; set the backend's URL, e.g. https://<resource>.openai.azure.com"],
-  ["missing key", { ...C0, AZURE_OPENAI_ENDPOINT_0: "https://a.openai.azure.com" }, "AZURE_OPENAI_KEY_0: missing; set the backend's api-key (Azure portal → Keys and Endpoint)"],
+  ["api-key mode without a key", { ...C0, AZURE_OPENAI_ENDPOINT_0: "https://a.openai.azure.com", AZURE_OPENAI_AUTH_MODE_0: "api-key" },
+    "AZURE_OPENAI_KEY_0: missing; AZURE_OPENAI_AUTH_MODE_0=api-key needs the backend's api-key (Azure portal → Keys and Endpoint)"],
+  ["unknown auth mode (the original's aliases included)", { ...OK, AZURE_OPENAI_AUTH_MODE_0: "aad" }, "AZURE_OPENAI_AUTH_MODE_0: must be one of: api-key, entra"],
+  ["Entra ID client id that is not a GUID", { ...C0, AZURE_OPENAI_ENDPOINT_0: "https://a.openai.azure.com", AZURE_OPENAI_MSI_CLIENT_ID_0: "gateway-identity" },
+    "AZURE_OPENAI_MSI_CLIENT_ID_0: is not a client id; backend 0 uses Entra ID and needs the client id (a GUID, e.g. from `az identity show --query clientId`) of a user-assigned managed identity, or nothing for the system-assigned one"],
+  ["shared Entra ID client id that is not a GUID", { ...C0, AZURE_OPENAI_ENDPOINT_0: "https://a.openai.azure.com", AZURE_OPENAI_MSI_CLIENT_ID: "x" },
+    "AZURE_OPENAI_MSI_CLIENT_ID: is not a client id; backend 0 uses Entra ID and needs the client id (a GUID, e.g. from `az identity show --query clientId`) of a user-assigned managed identity, or nothing for the system-assigned one"],
   ["not a URL", { ...OK, AZURE_OPENAI_ENDPOINT_0: "contoso.openai.azure.com" }, "AZURE_OPENAI_ENDPOINT_0: is not a URL; write it as https://<resource>.openai.azure.com"],
   ["bad scheme", { ...OK, AZURE_OPENAI_ENDPOINT_0: "ftp://a.openai.azure.com" },
     'AZURE_OPENAI_ENDPOINT_0: uses the scheme "ftp"; only https (and http for a local simulator) are supported'],
@@ -51,9 +57,9 @@ const CASES: [string, Record<string, string>, string][] = [
   ["backend name with spaces", { ...OK, AZURE_OPENAI_NAME_0: "east us" },
     "AZURE_OPENAI_NAME_0: must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"],
   ["misspelled indexed field", { ...OK, AZURE_OPENAI_WIEGHT_0: "2" },
-    "AZURE_OPENAI_WIEGHT_0: is not a Spillway setting; the backend settings are AZURE_OPENAI_ENDPOINT_N, AZURE_OPENAI_KEY_N, AZURE_OPENAI_NAME_N, AZURE_OPENAI_WEIGHT_N, AZURE_OPENAI_PRIORITY_N, AZURE_OPENAI_DEPLOYMENTS_N"],
-  ["managed identity of the original", { ...OK, AZURE_OPENAI_AUTH_MODE_0: "entra" },
-    "AZURE_OPENAI_AUTH_MODE_0: is not a Spillway setting; managed-identity auth to backends is not implemented; remove it and set the matching AZURE_OPENAI_KEY_N"],
+    "AZURE_OPENAI_WIEGHT_0: is not a Spillway setting; the backend settings are AZURE_OPENAI_ENDPOINT_N, AZURE_OPENAI_KEY_N, AZURE_OPENAI_NAME_N, AZURE_OPENAI_WEIGHT_N, AZURE_OPENAI_PRIORITY_N, AZURE_OPENAI_DEPLOYMENTS_N, AZURE_OPENAI_AUTH_MODE_N, AZURE_OPENAI_MSI_CLIENT_ID_N"],
+  ["token resource of the original", { ...OK, AZURE_OPENAI_TOKEN_RESOURCE_0: "https://cognitiveservices.azure.com/" },
+    "AZURE_OPENAI_TOKEN_RESOURCE_0: is not a Spillway setting; Entra ID backends always get tokens for https://cognitiveservices.azure.com (Azure OpenAI and AI Foundry); remove it"],
   ["alias without '='", { ...OK, AZURE_OPENAI_DEPLOYMENTS_0: "gpt-4o" },
     'AZURE_OPENAI_DEPLOYMENTS_0: "gpt-4o" is not client-name=deployment; write e.g. gpt-4o=gpt-4o-eu,text-embedding-3-small=emb'],
   ["alias mapped twice", { ...OK, AZURE_OPENAI_DEPLOYMENTS_0: "a=b,a=c" }, 'AZURE_OPENAI_DEPLOYMENTS_0: maps "a" twice; keep one entry'],
@@ -123,7 +129,7 @@ describe("settings validation messages", () => {
   });
 
   it("reports every problem at once, in one ConfigError with a readable message", () => {
-    const env = { AZURE_OPENAI_ENDPOINT_0: "ftp://x", AZURE_OPENAI_WEIGHT_0: "x", GATEWAY_REQUIRE_AUTH: "perhaps", SPILLWAY_LISTEN_PORT: "0" };
+    const env = { AZURE_OPENAI_ENDPOINT_0: "ftp://x", AZURE_OPENAI_AUTH_MODE_0: "api-key", AZURE_OPENAI_WEIGHT_0: "x", GATEWAY_REQUIRE_AUTH: "perhaps", SPILLWAY_LISTEN_PORT: "0" };
     let caught: unknown;
     try {
       loadSettings(env);
@@ -216,6 +222,45 @@ describe("settings values", () => {
     expect([dev.logLevel, dev.proxy.logSummaries, dev.telemetry?.sampleRate, dev.telemetry?.debugExporter]).toEqual(["info", true, 1, true]);
     const prod = loadSettings({ ...OK, OTEL_COLLECTOR_ENDPOINT: "localhost:4318", APISIX_LOG_LEVEL: "error" }).settings;
     expect([prod.logLevel, prod.proxy.logSummaries, prod.telemetry?.sampleRate]).toEqual(["error", false, 0.1]);
+  });
+});
+
+describe("Entra ID backends (AZURE_OPENAI_AUTH_MODE_N)", () => {
+  const E0 = { ...C0, AZURE_OPENAI_ENDPOINT_0: "https://a.openai.azure.com" };
+  const ID = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
+
+  it("a backend with a key uses it (api-key), one without uses the gateway's managed identity (entra)", () => {
+    const { settings, secrets } = loadSettings({ ...OK, AZURE_OPENAI_ENDPOINT_1: "https://b.openai.azure.com" });
+    expect(settings.backends.map((b) => [b.auth, b.keyRef])).toEqual([["api-key", "AZURE_OPENAI_KEY_0"], ["entra", undefined]]);
+    expect(Object.keys(secrets).filter((k) => k.startsWith("AZURE_OPENAI_"))).toEqual(["AZURE_OPENAI_KEY_0"]);
+  });
+
+  it("an explicit entra ignores a key that is still set, with a warning, and keeps it out of the secrets", () => {
+    const { settings, secrets, warnings } = loadSettings({ ...OK, AZURE_OPENAI_AUTH_MODE_0: "Entra" });
+    expect(settings.backends[0]).toMatchObject({ auth: "entra" });
+    expect(settings.backends[0]!.keyRef).toBeUndefined();
+    expect(secrets.AZURE_OPENAI_KEY_0).toBeUndefined();
+    expect(warnings).toContain("AZURE_OPENAI_KEY_0: is ignored: AZURE_OPENAI_AUTH_MODE_0=entra, so the gateway sends its managed identity's token; remove the key (a keyless gateway holds none)");
+  });
+
+  it("picks the identity: AZURE_OPENAI_MSI_CLIENT_ID_N, then AZURE_OPENAI_MSI_CLIENT_ID, then AZURE_CLIENT_ID, else system-assigned", () => {
+    const clientIdOf = (env: Record<string, string>) => loadSettings({ ...E0, ...env }).settings.backends[0]!.clientId;
+    expect(clientIdOf({ AZURE_OPENAI_MSI_CLIENT_ID_0: ID(1), AZURE_OPENAI_MSI_CLIENT_ID: ID(2), AZURE_CLIENT_ID: ID(3) })).toBe(ID(1));
+    expect(clientIdOf({ AZURE_OPENAI_MSI_CLIENT_ID: ID(2), AZURE_CLIENT_ID: ID(3) })).toBe(ID(2));
+    expect(clientIdOf({ AZURE_CLIENT_ID: ID(3) })).toBe(ID(3));
+    expect(clientIdOf({})).toBeUndefined();
+  });
+
+  it("ignores a client id on an api-key backend, with a warning", () => {
+    const { settings, warnings } = loadSettings({ ...OK, AZURE_OPENAI_MSI_CLIENT_ID_0: ID(1) });
+    expect(settings.backends[0]).toMatchObject({ auth: "api-key" });
+    expect(settings.backends[0]!.clientId).toBeUndefined();
+    expect(warnings).toContain("AZURE_OPENAI_MSI_CLIENT_ID_0: is ignored: backend 0 authenticates with its api-key (AZURE_OPENAI_KEY_0); remove it, or set AZURE_OPENAI_AUTH_MODE_0=entra");
+  });
+
+  it("reports a bad shared client id once, however many backends use it", () => {
+    const env = { ...E0, AZURE_OPENAI_ENDPOINT_1: "https://b.openai.azure.com", AZURE_CLIENT_ID: "not-a-guid" };
+    expect(problemsOf(env).filter((p) => p.startsWith("AZURE_CLIENT_ID:"))).toHaveLength(1);
   });
 });
 

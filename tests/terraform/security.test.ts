@@ -90,8 +90,9 @@ const ALLOWED_ROLES = new Set([
   "Key Vault Secrets User", "Key Vault Secrets Officer", "AcrPull", "AcrPush", "Storage Blob Data Contributor",
   "Monitoring Metrics Publisher", "Cognitive Services OpenAI User",
 ]);
+/** One resource: created here, or one existing account looked up by name (15-foundry existing_openai_accounts). */
 const RESOURCE_SCOPE =
-  /^\$\{(azurerm_(key_vault|container_registry|cognitive_account|storage_account)\.[a-z_]+\.id|data\.azurerm_monitor_workspace\.[a-z_]+\.default_data_collection_rule_id)\}$/;
+  /^\$\{(azurerm_(key_vault|container_registry|cognitive_account|storage_account)\.[a-z_]+\.id|data\.azurerm_monitor_workspace\.[a-z_]+\.default_data_collection_rule_id|data\.azurerm_cognitive_account\.[a-z_]+\[each\.key\]\.id)\}$/;
 
 describe("least privilege", () => {
   it("every role assignment is scoped to one resource, never a subscription or resource group, with a data-plane role", () => {
@@ -106,8 +107,8 @@ describe("least privilege", () => {
       const all = d.files.map((f) => f.text).join("\n");
       expect(all, d.name).not.toMatch(/azurerm_subscription|"\/subscriptions\/|role_definition_name\s*=\s*"(Owner|Contributor|Reader)"/);
     }
-    // bootstrap state, telemetry publisher, vault user/officer, registry pull/push, OpenAI user.
-    expect(count).toBe(7);
+    // bootstrap state, telemetry publisher, vault user/officer, registry pull/push, OpenAI user (new and existing accounts).
+    expect(count).toBe(8);
   });
 
   it("the gateway identity gets Key Vault Secrets User on its vault and AcrPull on its registry, nothing else", () => {

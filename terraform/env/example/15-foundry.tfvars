@@ -26,4 +26,10 @@ openai_accounts = [
   },
 ]
 
+# Accounts created elsewhere that the gateway calls with Entra ID (an AZURE_OPENAI_ENDPOINT_N without a key): the
+# backend identity gets Cognitive Services OpenAI User on each.
+# existing_openai_accounts = [{ name = "contoso-eastus2", resource_group_name = "rg-shared-ai" }]
+
+# false (DEPLOY_FOUNDRY_LOCAL_AUTH=false): the accounts take Entra ID only, no key is written anywhere, and the
+# gateway calls them with the backend identity's token.
 local_auth_enabled = true

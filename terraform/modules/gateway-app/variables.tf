@@ -10,7 +10,7 @@ variable "identities" {
     telemetry = object({ id = string, client_id = string })
     backend   = object({ id = string, client_id = string })
   })
-  description = "User-assigned identities from 10-platform: gateway (Key Vault references, image pull), telemetry (metrics remote write), backend (Entra ID to Azure OpenAI, once the gateway supports it)."
+  description = "User-assigned identities from 10-platform: gateway (Key Vault references, image pull), telemetry (metrics remote write), backend (Entra ID tokens for Azure OpenAI backends without an API key)."
   nullable    = false
 }
 

@@ -1,8 +1,9 @@
 # Three identities, each with the least it needs; none has a role above a single resource.
 #   gateway:   Key Vault Secrets User on this environment's vault, AcrPull on its registry (module calls in main.tf).
 #   telemetry: Monitoring Metrics Publisher on the Azure Monitor workspace's default data collection rule.
-#   backend:   Cognitive Services OpenAI User on each provisioned Azure OpenAI account (granted by 15-foundry), for
-#              Entra ID calls to backends; the gateway uses API keys today, so this identity is ready but unused.
+#   backend:   Cognitive Services OpenAI User on each Azure OpenAI account the gateway calls with Entra ID (granted by
+#              15-foundry: the accounts it creates and existing_openai_accounts); the gateway gets its tokens
+#              (AZURE_OPENAI_MSI_CLIENT_ID, set by 20-workload) for every backend without an API key.
 
 resource "azurerm_user_assigned_identity" "gateway" {
   location            = var.location

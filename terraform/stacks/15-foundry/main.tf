@@ -14,6 +14,14 @@ data "azurerm_user_assigned_identity" "backend" {
   resource_group_name = local.names.resource_group_platform
 }
 
+# Accounts created elsewhere that the gateway calls with Entra ID (existing_openai_accounts).
+data "azurerm_cognitive_account" "existing" {
+  for_each = local.existing_accounts
+
+  name                = each.value.name
+  resource_group_name = each.value.resource_group_name
+}
+
 data "azurerm_key_vault" "platform" {
   count = var.local_auth_enabled ? 1 : 0
 
@@ -40,6 +48,16 @@ resource "azurerm_resource_group" "foundry" {
   location = var.location
   name     = local.names.resource_group_foundry
   tags     = local.tags
+}
+
+# The same role as on the accounts created below (modules/openai-account), on one existing account each.
+resource "azurerm_role_assignment" "existing_openai_user" {
+  for_each = local.existing_accounts
+
+  principal_id         = data.azurerm_user_assigned_identity.backend.principal_id
+  scope                = data.azurerm_cognitive_account.existing[each.key].id
+  principal_type       = "ServicePrincipal"
+  role_definition_name = "Cognitive Services OpenAI User"
 }
 
 module "openai_account" {

@@ -31,10 +31,25 @@ variable "subscription_id" {
   }
 }
 
+variable "existing_openai_accounts" {
+  type = list(object({
+    name                = string
+    resource_group_name = string
+  }))
+  default     = []
+  description = "Azure OpenAI / AI Foundry accounts created elsewhere that the gateway calls with Entra ID (AZURE_OPENAI_ENDPOINT_N without a key, or AZURE_OPENAI_AUTH_MODE_N=entra): the backend identity gets Cognitive Services OpenAI User on each."
+  nullable    = false
+
+  validation {
+    condition     = length(distinct([for a in var.existing_openai_accounts : "${a.resource_group_name}/${a.name}"])) == length(var.existing_openai_accounts)
+    error_message = "existing_openai_accounts lists an account twice; keep one entry per resource group and name."
+  }
+}
+
 variable "local_auth_enabled" {
   type        = bool
   default     = true
-  description = "Allow API keys on the accounts; Terraform writes each key straight into Key Vault (azure-openai-key-<account>). The gateway authenticates to backends with keys, so the workload needs this on (DEPLOY_FOUNDRY_LOCAL_AUTH)."
+  description = "Allow API keys on the accounts; Terraform writes each key straight into Key Vault (azure-openai-key-<account>) and the gateway sends it. false: the accounts accept Entra ID only and the gateway calls them with the backend identity's token, holding no key (DEPLOY_FOUNDRY_LOCAL_AUTH)."
   nullable    = false
 }
 

@@ -12,11 +12,14 @@ locals {
   provisioned = [for i, b in var.provisioned_backends : merge(b, { index = var.backend_index_offset + i })]
   simulators  = [for i, s in local.simulator_list : merge(s, { index = var.backend_index_offset + length(var.provisioned_backends) + i })]
 
+  # A provisioned account without a key (DEPLOY_FOUNDRY_LOCAL_AUTH=false) is called with the backend identity's
+  # Entra ID token; its secret env below then has no AZURE_OPENAI_KEY_N, so the gateway holds no key for it.
   provisioned_settings = merge({}, [for b in local.provisioned : {
-    "AZURE_OPENAI_ENDPOINT_${b.index}" = b.endpoint
-    "AZURE_OPENAI_NAME_${b.index}"     = b.name
-    "AZURE_OPENAI_PRIORITY_${b.index}" = tostring(b.priority)
-    "AZURE_OPENAI_WEIGHT_${b.index}"   = tostring(b.weight)
+    "AZURE_OPENAI_AUTH_MODE_${b.index}" = b.key_secret_name == null ? "entra" : "api-key"
+    "AZURE_OPENAI_ENDPOINT_${b.index}"  = b.endpoint
+    "AZURE_OPENAI_NAME_${b.index}"      = b.name
+    "AZURE_OPENAI_PRIORITY_${b.index}"  = tostring(b.priority)
+    "AZURE_OPENAI_WEIGHT_${b.index}"    = tostring(b.weight)
   }]...)
 
   simulator_settings = merge({}, [for s in local.simulators : {
@@ -30,6 +33,8 @@ locals {
     {
       # Managed identity the renderer's Azure SDK calls use (Key Vault when KEY_VAULT_URI is set).
       AZURE_CLIENT_ID = data.azurerm_user_assigned_identity.gateway.client_id
+      # Identity of the Entra ID backends (Cognitive Services OpenAI User on each account, granted by 15-foundry).
+      AZURE_OPENAI_MSI_CLIENT_ID = data.azurerm_user_assigned_identity.backend.client_id
     },
     var.telemetry_enabled ? { OTEL_COLLECTOR_ENDPOINT = "127.0.0.1:4318" } : {},
     var.key_vault_watch_interval_seconds > 0 ? { KEY_VAULT_URI = trimsuffix(data.azurerm_key_vault.platform.vault_uri, "/") } : {},

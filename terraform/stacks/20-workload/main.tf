@@ -31,10 +31,6 @@ resource "terraform_data" "input_checks" {
       error_message = "Redis needs the ${var.redis_password_secret_name} secret; `spillway deploy workload` generates it when DEPLOY_REDIS=true."
     }
     precondition {
-      condition     = alltrue([for b in var.provisioned_backends : b.key_secret_name != null])
-      error_message = "Provisioned backends without keys (${join(", ", [for b in var.provisioned_backends : b.name if b.key_secret_name == null])}): the gateway authenticates to Azure OpenAI with API keys; set DEPLOY_FOUNDRY_LOCAL_AUTH=true and run `spillway deploy foundry <env>` again."
-    }
-    precondition {
       condition     = var.max_replicas >= var.min_replicas
       error_message = "DEPLOY_MAX_REPLICAS must be >= DEPLOY_MIN_REPLICAS."
     }

@@ -154,7 +154,7 @@ variable "provisioned_backends" {
     key_secret_name = optional(string)
   }))
   default     = []
-  description = "Backends created by 15-foundry (its `backends` output); each needs key_secret_name, the Key Vault secret of its API key."
+  description = "Backends created by 15-foundry (its `backends` output): key_secret_name is the Key Vault secret of the account's API key, or null for an account without keys, which the gateway calls with the backend identity's Entra ID token."
   nullable    = false
 }
 

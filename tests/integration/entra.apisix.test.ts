@@ -1,0 +1,6 @@
+// TEST CODE. Entra ID (managed identity) to backends through real APISIX 3.18.0, one nginx worker (cases:
+// shared/entra-cases.ts). Skipped, with the reason in the title, without Docker or APISIX_HOME.
+import { entraSuite } from "./shared/entra-cases.ts";
+import { realApisix } from "./shared/hosts.ts";
+
+entraSuite(await realApisix(1));
