@@ -16,6 +16,7 @@ import { parseEndpoint, upstreamRoute } from "../lib/upstream-route";
 import { isCompletionsPath } from "../lib/usage";
 import { usageFromBody } from "../spillway-failover/usage";
 import { createdResponseId, rememberResponse } from "../spillway-failover/affinity";
+import { notHeldAnswer } from "../spillway-failover/holder-retry";
 import type { DeploymentAliases, Endpoint, Route } from "../lib/upstream-route";
 import { requestState } from "../spillway-failover/state";
 import type { RequestState } from "../spillway-failover/state";
@@ -24,6 +25,8 @@ import { lowerHeaders } from "../spillway-failover/headers";
 import type { AttemptTarget } from "../spillway-failover/attempts";
 import type { HeaderTable } from "../lib/header-table";
 import { holdPreamble, streamBrokeAfterCommit } from "./stream";
+import { authorizeParams } from "./identity";
+import type { EntraConf } from "./entra-schema";
 
 const lower = string.lower;
 
@@ -35,6 +38,8 @@ const lower = string.lower;
 let pendingRoute: Route | undefined = undefined;
 /** The deployment the attempt is for (cooldown key); same lifetime as pendingRoute. */
 let pendingDeployment: string | undefined = undefined;
+/** The request's failover state, handed to the transport wrapper with the attempt; same lifetime as pendingRoute. */
+let pendingState: RequestState | undefined = undefined;
 
 
 function resolvePath(this: void, providerConf: LuaTable<string, unknown>, ctx: ApisixCtx): string | undefined {
@@ -46,10 +51,12 @@ function resolvePath(this: void, providerConf: LuaTable<string, unknown>, ctx: A
   if (!route.ok) {
     core.log.warn("azure-openai-dynamic: refusing path: ", route.reason);
     pendingRoute = undefined;
+    pendingState = undefined;
     return undefined;
   }
   pendingRoute = route;
   pendingDeployment = route.deployment ?? bodyModel;
+  pendingState = requestState(ctx);
   return route.path;
 }
 
@@ -155,7 +162,13 @@ provider.build_request = function (this: AiProvider, conf, body, opts) {
   (params as unknown as LuaTable<string, unknown>).set("spillway_attempt", {
     backend: opts.name,
     deployment: pendingDeployment,
+    state: pendingState,
   } satisfies AttemptTarget);
+  pendingState = undefined;
+  // Entra ID backends (docs/provider.md, "Managed identity"): a Bearer token instead of an api-key. Last, because
+  // getting a token may yield to other requests, which reuse the module-level slots above.
+  const entra = opts.conf.get("entra") as EntraConf | undefined;
+  if (entra !== undefined) authorizeParams(params, entra);
   return $multi(params);
 };
 
@@ -165,11 +178,18 @@ function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpRe
   const upstream = state?.upstream_headers ?? lowerHeaders(res.headers);
   // One pass, no intermediate table: this runs on every answer.
   const listed = connectionTokensOfLower(upstream);
+  // ngx.header directly, after one check: core.response.set_header re-checks headers_sent on every call.
+  if (ngx.headers_sent) {
+    core.log.error("azure-openai-dynamic: response headers already sent; the backend's headers are not relayed");
+    return;
+  }
+  const out = ngx.header;
   for (const [header, value] of pairs(upstream as unknown as LuaTable<string, string | string[]>)) {
-    if (header !== "content-type" && relayed(header, true, listed)) core.response.set_header(header, value as string);
+    if (header !== "content-type" && relayed(header, true, listed)) out[header] = value;
   }
   if (state !== undefined && name !== undefined) {
-    core.response.set_header("x-gw-backend", headerSafeCached(name), "x-gw-attempts", `${state.called}`);
+    out["x-gw-backend"] = headerSafeCached(name);
+    out["x-gw-attempts"] = `${state.called}`;
   }
 }
 
@@ -183,6 +203,9 @@ function rememberCreated(this: void, state: RequestState, ctx: ApisixCtx, parsed
 
 provider.parse_response = function (this: AiProvider, ctx, res, clientProto, converter, conf) {
   const state = requestState(ctx);
+  // A follow-up that reached a backend without its previous response: ask the holder (or the others) instead.
+  if ((res.status === 400 || res.status === 404) && state !== undefined && ctx.ai_client_protocol === "openai-responses" &&
+    notHeldAnswer(ctx, state, res)) return $multi(undefined, "previous response not held by this backend", 502);
   relayHeaders(state, res, ctx.picked_ai_instance_name);
   const [parsed, err, status] = base.parse_response(this, ctx, res, clientProto, converter, conf);
   if (err !== undefined) {

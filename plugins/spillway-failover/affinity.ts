@@ -1,9 +1,11 @@
 /**
- * Responses API affinity: a stored response (and so `previous_response_id`, GET/DELETE /responses/{id}, cancel)
- * exists only on the Azure resource that created it, so the gateway remembers which backend answered each
- * response id and sends follow-ups there (apisix-ai-contract.md §7, "Responses API affinity").
+ * Responses API affinity: a stored response (and so `previous_response_id`, GET/DELETE /responses/{id}, cancel,
+ * input_items) exists only on the Azure resource that created it, so the gateway remembers which backend answered
+ * each response id and sends follow-ups there (apisix-ai-contract.md §7, "Responses API affinity").
  * Kept in the shared dict (`af:<id>` → backend) for affinity_ttl_s, and in Redis when configured. A follow-up is
- * pinned to its holder with no fallback: another backend would answer 404 for an id it never saw.
+ * pinned to its holder with no fallback: another backend would answer that it does not know the id. A follow-up
+ * whose holder is unknown (never seen, expired, Redis unavailable) is routed normally (holder-retry.ts then asks
+ * the other backends if the one picked does not hold it).
  */
 import * as core from "apisix.core";
 import * as cjson from "cjson.safe";
@@ -19,14 +21,17 @@ function dict(this: void): NgxSharedDict | undefined {
   return ngx.shared[SHARED_DICT];
 }
 
-/** Records that `backend` holds response `id`. */
+/** Records that `backend` holds response `id`: in the shared dict at once, in Redis from a timer. */
 export function rememberResponse(this: void, conf: FailoverConf, id: string, backend: string): void {
   if (conf.affinity_ttl_s <= 0 || id === "") return;
   dict()?.set(`af:${id}`, backend, conf.affinity_ttl_s);
   if (conf.redis !== undefined) shareAffinity(conf.redis, id, backend, conf.affinity_ttl_s);
 }
 
-/** The backend holding response `id`, if known here or (with Redis) to another replica. */
+/**
+ * The backend holding response `id`, if known here or (with Redis) to another replica. Redis trouble of any kind
+ * (redis-sync.ts fails open, and a Lua error in it is caught here) means "unknown": the request is routed normally.
+ */
 export function holderOf(this: void, conf: FailoverConf, id: string): string | undefined {
   if (conf.affinity_ttl_s <= 0) return undefined;
   const shared = dict();
@@ -35,18 +40,20 @@ export function holderOf(this: void, conf: FailoverConf, id: string): string | u
     if (typeof local === "string") return local;
   }
   if (conf.redis === undefined) return undefined;
-  const remote = fetchAffinity(conf.redis, id);
-  if (remote !== undefined) dict()?.set(`af:${id}`, remote, conf.affinity_ttl_s);
+  const [ok, remote] = pcall(fetchAffinity, conf.redis, id);
+  if (!ok) {
+    core.log.error("spillway-failover: response affinity lookup failed: ", remote);
+    return undefined;
+  }
+  if (remote !== undefined) shared?.set(`af:${id}`, remote, conf.affinity_ttl_s);
   return remote;
 }
 
-/** `previous_response_id` of the request body; the body is decoded only when it mentions one. */
+/** `previous_response_id` of the request body (decoded once per request by ai-proxy-multi's access, cached). */
 export function previousResponseId(this: void, ctx: ApisixCtx): string | undefined {
-  const [raw] = core.request.get_body(undefined, ctx);
-  if (raw === undefined || find(raw, '"previous_response_id"', 1, true) === undefined) return undefined;
-  const [body] = cjson.decode(raw);
-  if (type(body) !== "table") return undefined;
-  const id = (body as JsonObject)["previous_response_id"];
+  const [body] = core.request.get_json_request_body_table();
+  if (body === undefined) return undefined;
+  const id = body["previous_response_id"];
   return typeof id === "string" && id !== "" ? id : undefined;
 }
 
@@ -76,7 +83,7 @@ export function pinFollowUp(this: void, conf: FailoverConf, ctx: ApisixCtx): voi
   const holder = holderOf(conf, id);
   if (holder === undefined) return;
   if (holder === ctx.picked_ai_instance_name || usePicked(ctx, holder)) {
-    // No picker: nothing may fall back to another backend (it would answer 404 for this id).
+    // No picker: nothing may fall back to another backend (it would answer that it does not know this id).
     (ctx as unknown as LuaTable<string, unknown>).set("server_picker", undefined);
     return;
   }

@@ -3,7 +3,8 @@
  * ai-proxy-multi refuses any request without a JSON body (apisix-ai-contract.md §2.1), so on those routes this
  * plugin proxies itself, through the same AI transport (and so the same cooldown bookkeeping): backends by
  * priority, cooling ones skipped, 429/5xx/network errors fail over, and a 404 for a response id moves on to the
- * next backend because the response may live on another resource.
+ * next backend because the response may live on another resource. A response id goes to the backend known to hold
+ * it first (affinity.ts); one found by asking around is remembered there.
  */
 import * as core from "apisix.core";
 import * as transportModule from "apisix.plugins.ai-transport.http";
@@ -13,12 +14,13 @@ import { classifyStatus } from "../lib/outcome";
 import { parseEndpoint, parseResponsesPath, unsafePathReason } from "../lib/upstream-route";
 import type { Endpoint } from "../lib/upstream-route";
 import { openAiError } from "../lib/openai-error";
-import { holderOf } from "./affinity";
+import { holderOf, rememberResponse } from "./affinity";
 import type { AttemptTarget } from "./attempts";
 import { clientPathAndQuery } from "./client-path";
 import { lowerHeaders } from "./headers";
 import type { BodylessBackend, FailoverConf } from "./schema";
 import type { RequestState } from "./state";
+import { authorizeAttempt } from "../azure-openai-dynamic/identity";
 
 const lower = string.lower;
 
@@ -61,6 +63,8 @@ function requestParams(this: void, ctx: ApisixCtx, candidate: Candidate, path: s
   for (const [name, value] of pairs(candidate.backend.auth.header as unknown as LuaTable<string, string>)) {
     headers.set(lower(name), value);
   }
+  // An Entra ID backend without a token is cooled, and the transport then skips it (azure-openai-dynamic/identity.ts).
+  if (candidate.backend.auth.entra !== undefined) authorizeAttempt(headers, candidate.backend.auth.entra, candidate.backend.name, undefined);
   const params: AiHttpParams = {
     method: core.request.get_method(),
     scheme: candidate.endpoint.scheme,
@@ -152,6 +156,10 @@ export function proxyBodyless(
     if (res.status === 404 && lookup && !isLast) {
       discard(res);
       continue;
+    }
+    // Found by asking around (holder unknown or wrong): go straight there next time (polling, cancel, input_items).
+    if (responsesPath !== undefined && candidate.backend.name !== holder && res.status >= 200 && res.status < 300) {
+      rememberResponse(conf, responsesPath.id, candidate.backend.name);
     }
     relay(state, res, candidate.backend.name);
     return $multi();

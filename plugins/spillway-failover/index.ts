@@ -49,7 +49,11 @@ const GATEWAY_HEADERS = ["x-gw-backend", "x-gw-attempts"];
 function fixResponsesProtocol(this: void, ctx: ApisixCtx): void {
   if (ctx.ai_client_protocol !== "openai-embeddings") return;
   const uri = ctx.var["uri"];
-  if (typeof uri === "string" && string.sub(uri, -10) === "/responses") ctx.ai_client_protocol = "openai-responses";
+  if (typeof uri !== "string" || string.sub(uri, -10) !== "/responses") return;
+  ctx.ai_client_protocol = "openai-responses";
+  // Embeddings never stream, so 3.18 typed a streamed create `ai_chat` (access log llm_stream "false").
+  const [body] = core.request.get_json_request_body_table();
+  if (body !== undefined && body["stream"] === true) ctx.var["request_type"] = "ai_stream";
 }
 
 /** ai-proxy-multi's picker for this request (3.18.0 keeps it on ctx; absent for a single-instance route). */

@@ -24,6 +24,7 @@ import * as aiProxyMultiModule from "apisix.plugins.ai-proxy-multi";
 import * as transportModule from "apisix.plugins.ai-transport.http";
 import * as httpClientModule from "apisix.utils.http";
 import { finalAnswer } from "./final-answer";
+import { takeRetryTarget } from "./holder-retry";
 import { classifyOutcome } from "../lib/outcome";
 import { recordAttempt, recordSkip } from "./attempts";
 import type { AttemptTarget } from "./attempts";
@@ -115,8 +116,9 @@ function newClient(this: void, name?: string) {
 function request(this: void, params: AiHttpParams, timeoutMs: number) {
   const raw = params as unknown as LuaTable<string, unknown>;
   const target = raw.get("spillway_attempt") as AttemptTarget | undefined;
-  const state = requestState(currentCtx());
-  if (target === undefined || state === undefined) return originalRequest!(params, timeoutMs);
+  if (target === undefined) return originalRequest!(params, timeoutMs);
+  const state = target.state ?? requestState(currentCtx());
+  if (state === undefined) return originalRequest!(params, timeoutMs);
   raw.set("spillway_attempt", undefined);
 
   // The picker filter (patch 4) just read this backend's cooldown for this pick: no second shared-dict read.
@@ -160,6 +162,13 @@ function resetPick(this: void, ctx: ApisixCtx): void {
 let originalBeforeProxy: BeforeProxy | undefined = undefined;
 let aiProxyMulti: PluginModule | undefined = undefined;
 
+/** One round of ai-proxy-multi's attempts, then one more per backend a Responses follow-up must still ask (holder-retry.ts). */
+function proxyRound(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx, state: RequestState): LuaMultiReturn<[number?, unknown?]> {
+  let [code, body] = originalBeforeProxy!(conf, ctx);
+  while (state.retry_target !== undefined && takeRetryTarget(ctx, state)) [code, body] = originalBeforeProxy!(conf, ctx);
+  return $multi(code, body);
+}
+
 /**
  * From the code a round of attempts ended with to the client's answer: 429 + Retry-After / JSON 5xx, or within
  * max_wait_ms a wait for the first cooling backend, a new pick and another round. `multiConf` undefined: the
@@ -187,7 +196,7 @@ export function answerOrWait(
     if (state.all_cooling) {
       [code, body] = [429, undefined];
     } else {
-      [code, body] = originalBeforeProxy!(conf, ctx);
+      [code, body] = proxyRound(conf, ctx, state);
     }
   }
 }
@@ -195,7 +204,7 @@ export function answerOrWait(
 function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx) {
   const state = requestState(ctx);
   if (state === undefined) return originalBeforeProxy!(conf, ctx);
-  const [code, body] = originalBeforeProxy!(conf, ctx);
+  const [code, body] = proxyRound(conf, ctx, state);
   return answerOrWait(ctx, state, code, body, conf);
 }
 

@@ -3,6 +3,8 @@
  * picks an instance, and in header_filter). One source of truth: the Lua plugin validates with this object and
  * the renderer checks its output against it.
  */
+import { entraSchema, type EntraConf } from "../azure-openai-dynamic/entra-schema";
+
 export const PLUGIN_NAME = "spillway-failover";
 
 /** Between ai-rate-limiting (1030) and ai-proxy-multi (1041): access runs after the pick, before before_proxy. */
@@ -14,11 +16,14 @@ export const PROVIDER_NAME = "azure-openai-dynamic";
 const redisSchema = {
   type: "object",
   properties: {
-    host: { type: "string", minLength: 1, description: "Redis host shared by all replicas for cooldown state." },
+    host: { type: "string", minLength: 1, description: "Redis host shared by all replicas for cooldown state and Responses affinity." },
     port: { type: "integer", minimum: 1, maximum: 65535, default: 6379 },
     password: { type: "string", description: "Redis password (AUTH)." },
     database: { type: "integer", minimum: 0, default: 0 },
-    timeout_ms: { type: "integer", minimum: 1, default: 200, description: "Per Redis call; on timeout the shared dict alone decides." },
+    timeout_ms: {
+      type: "integer", minimum: 1, default: 200,
+      description: "Per Redis step (connect, send, read); on a timeout or any other Redis failure the shared dict alone decides and the node leaves Redis alone for 10 s.",
+    },
     ssl: { type: "boolean", default: false },
     prefix: { type: "string", default: "spillway", description: "Key prefix, so several gateways can share one Redis." },
   },
@@ -34,7 +39,7 @@ const backendSchema = {
     priority: { type: "integer", default: 0 },
     auth: {
       type: "object",
-      properties: { header: { type: "object", additionalProperties: { type: "string" } } },
+      properties: { header: { type: "object", additionalProperties: { type: "string" } }, entra: entraSchema },
       required: ["header"],
     },
   },
@@ -100,7 +105,7 @@ export interface BodylessBackend {
   name: string;
   endpoint: string;
   priority: number;
-  auth: { header: { [name: string]: string } };
+  auth: { header: { [name: string]: string }; entra?: EntraConf };
 }
 
 export interface FailoverConf {
@@ -138,5 +143,6 @@ export const providerConfSchema = {
       additionalProperties: { type: "string", minLength: 1 },
       description: "Client deployment/model name → this backend's deployment name (optional alias map).",
     },
+    entra: entraSchema,
   },
 };

@@ -32,6 +32,8 @@ export interface RequestState {
   all_cooling?: boolean;
   /** Cooldown key the picker filter found not cooling for the pick about to be attempted (read once). */
   vetted_key?: string;
+  /** A Responses follow-up's backend did not hold its previous response: the instance to ask next (holder-retry.ts). */
+  retry_target?: string;
 }
 
 export function newRequestState(this: void, conf: FailoverConf): RequestState {

@@ -91,6 +91,8 @@ declare module "apisix.core" {
     set_header(ctx: ApisixCtx, name: string, value: string | undefined): void;
     get_uri_args(ctx: ApisixCtx): LuaTable<string, string | boolean | string[]>;
     get_body(maxSize?: number, ctx?: ApisixCtx): LuaMultiReturn<[string | undefined] | [undefined, string]>;
+    /** The JSON body, decoded once per request and cached on the request's ctx (ai-proxy-multi's access decodes it first). */
+    get_json_request_body_table(maxSize?: number): LuaMultiReturn<[JsonObject] | [undefined, { message: string }]>;
     get_method(): string;
   }
   /** @noSelf */

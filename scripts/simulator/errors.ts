@@ -68,8 +68,15 @@ export const operationNotSupported = (op: Operation, deployment: string): ErrorR
       "here: https://go.microsoft.com/fwlink/?linkid=2197993.",
   );
 
-export const responseNotFound = (id: string, param: string | null = null): ErrorReply =>
-  invalidRequest(404, "not_found", `Response with id '${id}' not found.`, param);
+export const responseNotFound = (id: string): ErrorReply =>
+  invalidRequest(404, "not_found", `Response with id '${id}' not found.`);
+
+/**
+ * A `previous_response_id` this resource does not hold (never created here, deleted, or on another resource): Azure
+ * and OpenAI answer 400 with this code, the error a gateway spreading a conversation over resources must recognise.
+ */
+export const previousResponseNotFound = (id: string): ErrorReply =>
+  invalidRequest(400, "previous_response_not_found", `Previous response with id '${id}' not found.`, "previous_response_id");
 
 export const notCancellable = (): ErrorReply =>
   invalidRequest(400, "invalid_request_error", "Only responses created with background=true can be cancelled.");

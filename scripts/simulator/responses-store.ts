@@ -4,6 +4,8 @@ export interface StoredResponse {
   body: Record<string, unknown>;
   /** Created with background=true (the only kind that can be cancelled). */
   background: boolean;
+  /** The request's input as items (GET …/input_items), oldest first. */
+  inputItems?: Record<string, unknown>[];
   /** Pending completion of a background response. */
   timer?: NodeJS.Timeout;
 }

@@ -14,6 +14,7 @@ export type RouteKind =
   | "responses.get"
   | "responses.delete"
   | "responses.cancel"
+  | "responses.input_items"
   | "models";
 
 export type Surface = "deployments" | "v1" | "preview";
@@ -45,7 +46,7 @@ function decode(segment: string): string | undefined {
   }
 }
 
-/** Routes under a surface prefix: "{op}", "responses/{id}", "responses/{id}/cancel", "models". */
+/** Routes under a surface prefix: "{op}", "responses/{id}", "responses/{id}/cancel", "responses/{id}/input_items", "models". */
 function matchTail(method: string, tail: string, surface: Surface, deployment?: string): RouteResult {
   const op = OPS[tail];
   if (op !== undefined) return method === "POST" ? { kind: op, op, surface, deployment } : { methodNotAllowed: true };
@@ -54,6 +55,7 @@ function matchTail(method: string, tail: string, surface: Surface, deployment?: 
     const responseId = decode(parts[1]!);
     if (responseId === undefined) return undefined;
     if (parts.length === 3) {
+      if (parts[2] === "input_items") return method === "GET" ? { kind: "responses.input_items", surface, deployment, responseId } : { methodNotAllowed: true };
       if (parts[2] !== "cancel") return undefined;
       return method === "POST" ? { kind: "responses.cancel", surface, deployment, responseId } : { methodNotAllowed: true };
     }

@@ -1,4 +1,4 @@
-// Responses API: create, stream event sequence, GET / DELETE / cancel, previous_response_id, surfaces.
+// Responses API: create, stream event sequence, GET / DELETE / cancel / input_items, previous_response_id, surfaces.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../scripts/simulator/index.ts";
 import { KEY, parseSse, post, raw } from "./helpers.ts";
@@ -101,10 +101,15 @@ describe("stored responses", () => {
     expect(second.usage.input_tokens).toBe(first.usage.total_tokens + first.usage.input_tokens);
   });
 
-  it("answers 404 for an unknown previous_response_id", async () => {
+  it("answers Azure's 400 previous_response_not_found for a previous_response_id it does not hold", async () => {
     const r = await create({ input: "x", previous_response_id: "resp_missing" });
-    expect(r.status).toBe(404);
-    expect(r.json().error).toMatchObject({ code: "not_found", param: "previous_response_id", type: "invalid_request_error" });
+    expect(r.status).toBe(400);
+    expect(r.json().error).toEqual({
+      code: "previous_response_not_found",
+      message: "Previous response with id 'resp_missing' not found.",
+      param: "previous_response_id",
+      type: "invalid_request_error",
+    });
   });
 
   it("cancels an in-progress background response; refuses to cancel a foreground one", async () => {
@@ -139,6 +144,72 @@ describe("stored responses", () => {
       expect([await status(ids[0]), await status(ids[1]), await status(ids[2])]).toEqual([404, 200, 200]);
     } finally {
       await small.stop();
+    }
+  });
+});
+
+describe("input_items", () => {
+  it("lists a response's input items newest first on every surface, oldest first with order=asc", async () => {
+    const input = [
+      { role: "user", content: "first" },
+      { type: "message", role: "user", content: [{ type: "input_text", text: "second" }] },
+    ];
+    const id = (await create({ input, max_output_tokens: 1 })).json().id;
+    const paths = [
+      `/openai/v1/responses/${id}/input_items`,
+      `/openai/responses/${id}/input_items?api-version=2025-03-01-preview`,
+      `/openai/deployments/gpt/responses/${id}/input_items?api-version=2025-03-01-preview`,
+    ];
+    for (const path of paths) {
+      const r = await get(id, "GET", path);
+      expect(r.status, path).toBe(200);
+      const list = r.json();
+      expect(list).toMatchObject({ object: "list", has_more: false });
+      expect(list.data.map((i: { content: unknown }) => i.content)).toEqual([input[1]!.content, "first"]);
+      expect(list.data.every((i: { id: unknown; type: unknown }) => typeof i.id === "string" && i.type === "message")).toBe(true);
+      expect([list.first_id, list.last_id]).toEqual([list.data[0].id, list.data[1].id]);
+    }
+    const asc = (await get(id, "GET", `/openai/v1/responses/${id}/input_items?order=asc&limit=1`)).json();
+    expect(asc.data.map((i: { content: unknown }) => i.content)).toEqual(["first"]);
+    expect(asc.has_more).toBe(true);
+    expect(sim.stats().byRoute["responses.input_items"]).toBeGreaterThanOrEqual(4);
+  });
+
+  it("turns a string input into one user message; 404 for an id it does not hold; 405 for another method", async () => {
+    const id = (await create({ input: "just text", max_output_tokens: 1 })).json().id;
+    const list = (await get(id, "GET", `/openai/v1/responses/${id}/input_items`)).json();
+    expect(list.data).toMatchObject([{ type: "message", role: "user", content: [{ type: "input_text", text: "just text" }] }]);
+    expect((await get("resp_nope", "GET", "/openai/v1/responses/resp_nope/input_items")).status).toBe(404);
+    expect((await get(id, "POST", `/openai/v1/responses/${id}/input_items`)).status).toBe(405);
+    expect((await get(id, "GET", `/openai/responses/${id}/input_items`)).status).toBe(400);
+  });
+});
+
+describe("holder-only store (each instance is its own Azure resource)", () => {
+  it("only the instance that created a response continues it; another answers previous_response_not_found", async () => {
+    const other = await startSimulator({ name: "other", apiKey: KEY, deployments: { gpt: { model: "gpt-4o" } } });
+    try {
+      const first = (await create({ input: "hi", max_output_tokens: 1 })).json();
+      const elsewhere = await post(other.url, "/openai/v1/responses", { model: "gpt", input: "and?", previous_response_id: first.id });
+      expect(elsewhere.status).toBe(400);
+      expect(elsewhere.json().error.code).toBe("previous_response_not_found");
+      expect((await raw(other.url, `/openai/v1/responses/${first.id}`, { headers: { "api-key": KEY } })).status).toBe(404);
+      expect((await create({ input: "and?", max_output_tokens: 1, previous_response_id: first.id })).status).toBe(200);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it("applies an injected fault before looking up previous_response_id (e.g. invalid_encrypted_content)", async () => {
+    const first = (await create({ input: "hi", max_output_tokens: 1 })).json();
+    sim.setFaults([{ kind: "status", status: 400, code: "invalid_encrypted_content", message: "The encrypted content could not be verified.", operations: ["responses"], times: 2 }]);
+    try {
+      const known = await create({ input: "x", previous_response_id: first.id });
+      const unknown = await create({ input: "x", previous_response_id: "resp_missing" });
+      expect([known.status, unknown.status]).toEqual([400, 400]);
+      expect([known.json().error.code, unknown.json().error.code]).toEqual(["invalid_encrypted_content", "invalid_encrypted_content"]);
+    } finally {
+      sim.clearFaults();
     }
   });
 });
