@@ -14,6 +14,7 @@ const COMMAND_MODULES = [
   "./start/cli.ts",
   "./deploy/cli.ts",
   "./bench/cli.ts",
+  "./chaos/cli.ts",
 ];
 
 async function main(argv: string[]): Promise<void> {

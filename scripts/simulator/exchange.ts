@@ -89,6 +89,34 @@ export class Exchange {
     else socket.destroy();
   }
 
+  /**
+   * The status line and the first headers go out, then the connection is reset in the middle of the header block
+   * (no blank line ever ends it): what a backend that dies while answering looks like to a proxy.
+   */
+  resetMidHeaders(): void {
+    this.outcome("reset");
+    const socket = this.req.socket;
+    socket.write(`HTTP/1.1 200 OK\r\nx-sim-instance: ${this.owner.name}\r\nx-request-id: ${this.requestId}\r\ncontent-type: appli`, () => {
+      if (typeof socket.resetAndDestroy === "function") socket.resetAndDestroy();
+      else socket.destroy();
+    });
+  }
+
+  /**
+   * 200 with `Content-Type: application/json`, a correct Content-Length and a body that is not JSON (a chat
+   * completion cut off mid-string): a backend bug that no status code reveals.
+   */
+  invalidJson(): void {
+    if (this.closed) return;
+    const text = `{"id":"chatcmpl-invalid","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"cut of`;
+    this.res.writeHead(
+      200,
+      this.headers({ "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)) }),
+    );
+    this.res.end(text);
+    this.outcome(200);
+  }
+
   /** Close the socket mid-response (the chunked body never terminates). */
   cut(): void {
     this.req.socket.destroy();

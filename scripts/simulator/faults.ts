@@ -2,9 +2,12 @@
  * Fault injection: an ordered list of FaultSpec; the first active one that matches a request applies.
  * Stream faults (stream-cut, stream-error) match only streamed requests. `times` counts down per application.
  */
-import type { FaultKind, FaultSpec, Operation } from "./types.ts";
+import type { FaultKind, FaultSpec, Operation, RetryHeader } from "./types.ts";
 
-const KINDS: FaultKind[] = ["status", "reset", "hang", "slow-first-byte", "stream-cut", "stream-error"];
+const KINDS: FaultKind[] = ["status", "reset", "reset-mid-headers", "hang", "slow-first-byte", "stream-cut", "stream-error", "invalid-json"];
+export const RETRY_HEADERS: RetryHeader[] = ["retry-after-ms", "retry-after", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"];
+/** What a 429 fault carries unless `retryHeaders` says otherwise (Azure's usual set). */
+export const DEFAULT_RETRY_HEADERS: RetryHeader[] = ["retry-after", "retry-after-ms", "x-ratelimit-reset-tokens"];
 const OPERATIONS: Operation[] = ["chat", "completions", "embeddings", "responses"];
 
 /** Problems in a fault list, each prefixed with its index ("[0].status: …"); empty when valid. */
@@ -35,6 +38,9 @@ export function validateFaults(faults: unknown): string[] {
     if (s.deployment !== undefined && typeof s.deployment !== "string") problems.push(`${at}.deployment: must be a string`);
     if (s.operations !== undefined && (!Array.isArray(s.operations) || s.operations.some((o) => !OPERATIONS.includes(o as Operation)))) {
       problems.push(`${at}.operations: an array of ${OPERATIONS.join(", ")}`);
+    }
+    if (s.retryHeaders !== undefined && (!Array.isArray(s.retryHeaders) || s.retryHeaders.some((h) => !RETRY_HEADERS.includes(h as RetryHeader)))) {
+      problems.push(`${at}.retryHeaders: an array of ${RETRY_HEADERS.join(", ")} ([] for none)`);
     }
     if (s.event !== undefined && s.event !== "error" && s.event !== "response.failed") {
       problems.push(`${at}.event: "error" or "response.failed"`);

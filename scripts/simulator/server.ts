@@ -12,6 +12,7 @@ import { createResponse, manageResponse } from "./handlers/responses.ts";
 import type { Instance } from "./instance.ts";
 import { matchRoute, type RouteMatch } from "./router.ts";
 import { redactHeaders } from "./stats.ts";
+import type { RecordedRequest } from "./types.ts";
 
 /** Requests larger than this get 413 (Azure's limit is in the same range). */
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -83,7 +84,7 @@ async function handle(inst: Instance, req: IncomingMessage, res: ServerResponse)
   const text = raw === "too-large" ? "" : raw.toString("utf8");
   const routed = matchRoute(method, url.pathname);
   const route = routed && "kind" in routed ? routed : undefined;
-  inst.log.add({
+  const recorded: RecordedRequest = {
     id: ex.requestId,
     time: inst.conf.clock.now(),
     method,
@@ -91,9 +92,13 @@ async function handle(inst: Instance, req: IncomingMessage, res: ServerResponse)
     query: Object.fromEntries(url.searchParams),
     headers: redactHeaders(req.headers, inst.isValidKey),
     body: parseBodyForLog(text),
-  });
+  };
+  inst.log.add(recorded);
   inst.stats.request(route?.kind ?? "unknown");
-  ex.onOutcome = (o) => inst.stats.outcome(o);
+  ex.onOutcome = (o) => {
+    recorded.outcome = o;
+    inst.stats.outcome(o);
+  };
   if (!routed) return ex.error(errors.resourceNotFound());
   if (!route) return ex.error(errors.methodNotAllowed());
   const key = credential(req);

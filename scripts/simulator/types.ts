@@ -47,7 +47,18 @@ export interface LatencyOptions {
   embeddings?: OpLatency;
 }
 
-export type FaultKind = "status" | "reset" | "hang" | "slow-first-byte" | "stream-cut" | "stream-error";
+export type FaultKind =
+  | "status"
+  | "reset"
+  | "reset-mid-headers"
+  | "hang"
+  | "slow-first-byte"
+  | "stream-cut"
+  | "stream-error"
+  | "invalid-json";
+
+/** Retry signals a 429 fault can carry (`retryHeaders`): each of Azure's forms, alone or together. */
+export type RetryHeader = "retry-after-ms" | "retry-after" | "x-ratelimit-reset-requests" | "x-ratelimit-reset-tokens";
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -61,6 +72,12 @@ export interface FaultSpec {
   status?: number;
   /** kind "status" with 429: Retry-After in ms (headers Retry-After = ceil(s), retry-after-ms). Default 1000. */
   retryAfterMs?: number;
+  /**
+   * kind "status" with 429: which retry signals carry `retryAfterMs` (the x-ratelimit-reset-* and retry-after
+   * forms in whole seconds, rounded up). Default ["retry-after", "retry-after-ms", "x-ratelimit-reset-tokens"];
+   * [] sends a 429 that names no wait at all.
+   */
+  retryHeaders?: RetryHeader[];
   /** kind "slow-first-byte": delay before the response headers, then the request is served normally. */
   delayMs?: number;
   /** kind "stream-cut" / "stream-error": content chunks sent first (0 = right after the preamble). Default 0. */
@@ -104,6 +121,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** Parsed JSON when the body was JSON, else the raw text ("" when empty). */
   body: unknown;
+  /** How it was answered: the status, or "reset" / "hang"; absent while the answer is still being decided. */
+  outcome?: number | "reset" | "hang";
 }
 
 export interface SimulatorStats {
@@ -113,7 +132,7 @@ export interface SimulatorStats {
   byDeployment: Record<string, number>;
   /** Status code as a string, or "reset" / "hang" for connection faults. */
   byStatus: Record<string, number>;
-  /** chat, completions, embeddings, responses, responses.get, responses.delete, responses.cancel, models, unknown */
+  /** chat, completions, embeddings, responses, responses.get, responses.delete, responses.cancel, responses.input_items, models, unknown */
   byRoute: Record<string, number>;
   faults: number;
   tokens: { prompt: number; completion: number };

@@ -10,6 +10,7 @@ import { isEmbeddingModel } from "../generators/common.ts";
 import type { Instance } from "../instance.ts";
 import { rateLimitCost } from "../limiter.ts";
 import type { RouteMatch } from "../router.ts";
+import { DEFAULT_RETRY_HEADERS } from "../faults.ts";
 import type { FaultSpec, Operation } from "../types.ts";
 
 export interface Prepared {
@@ -74,6 +75,15 @@ export function prepareInference(inst: Instance, ex: Exchange, route: RouteMatch
   return { dep, body, stream: op !== "embeddings" && body.stream === true, apiVersion };
 }
 
+/** The retry signals of a 429 fault: `retryAfterMs` (default 1 s) in each form `retryHeaders` asks for. */
+export function retryHeaders(fault: FaultSpec): Record<string, string> {
+  const ms = fault.retryAfterMs ?? 1000;
+  const seconds = String(Math.ceil(ms / 1000));
+  const out: Record<string, string> = {};
+  for (const name of fault.retryHeaders ?? DEFAULT_RETRY_HEADERS) out[name] = name === "retry-after-ms" ? String(ms) : seconds;
+  return out;
+}
+
 export type FaultOutcome = { done: true } | { done: false; stream?: FaultSpec };
 
 /** Apply the first matching fault. Stream faults are returned for the stream writer to carry out. */
@@ -85,16 +95,18 @@ export async function applyFault(inst: Instance, ex: Exchange, op: Operation, p:
     case "status": {
       const status = fault.status!;
       const headers: Record<string, string> = {};
-      if (status === 429) {
-        const ms = fault.retryAfterMs ?? 1000;
-        const seconds = String(Math.ceil(ms / 1000));
-        Object.assign(headers, { "retry-after": seconds, "retry-after-ms": String(ms), "x-ratelimit-reset-tokens": seconds });
-      }
+      if (status === 429) Object.assign(headers, retryHeaders(fault));
       ex.error(errors.faultReply(status, fault.code, fault.message), headers);
       return { done: true };
     }
     case "reset":
       ex.reset();
+      return { done: true };
+    case "reset-mid-headers":
+      ex.resetMidHeaders();
+      return { done: true };
+    case "invalid-json":
+      ex.invalidJson();
       return { done: true };
     case "hang":
       ex.hang();
