@@ -5,6 +5,7 @@
 import { PLUGIN_NAME as AUTH } from "../plugins/azure-openai-auth/schema.ts";
 import { PLUGIN_NAME as FAILOVER } from "../plugins/spillway-failover/schema.ts";
 import type { Settings } from "./settings.ts";
+import { errorPagesSnippet } from "./error-pages.ts";
 
 /** Our lua_module_hook: registers the azure-openai-dynamic provider name and our wrappers. */
 export const LUA_MODULE_HOOK = "spillway.hook";
@@ -91,6 +92,8 @@ export function buildConfig(settings: Settings): Record<string, unknown> {
         custom_lua_shared_dict: sharedDicts(settings),
       },
       ...(usesEntra(settings) ? { envs: [...IDENTITY_ENV] } : {}),
+      // nginx's own HTML error pages (a header too large, a malformed request, a Lua failure) as OpenAI JSON.
+      http_server_configuration_snippet: errorPagesSnippet(),
     },
     plugins: pluginList(settings),
     plugin_attr: pluginAttr,

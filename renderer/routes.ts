@@ -7,6 +7,7 @@ import { PLUGIN_NAME as AUTH } from "../plugins/azure-openai-auth/schema.ts";
 import { PLUGIN_NAME as FAILOVER } from "../plugins/spillway-failover/schema.ts";
 import { aiProxyMulti, aiRateLimiting, bodylessBackends, failover, openTelemetry } from "./plugin-confs.ts";
 import type { Secrets, Settings } from "./settings.ts";
+import { NOT_FOUND_MESSAGE } from "./error-pages.ts";
 
 export interface RouteSpec {
   id: string;
@@ -60,6 +61,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
 ];
 
 export const HEALTH_ROUTE_ID = "spillway-healthz";
+export const NOT_FOUND_ROUTE_ID = "spillway-not-found";
 export const HEALTH_PATH = "/healthz";
 /** Toolkit operations that get test-prefixed copies in E2E mode. */
 const E2E_OPERATIONS = ["chat/completions", "completions", "embeddings"] as const;
@@ -75,6 +77,33 @@ function healthRoute(): Json {
     uris: [HEALTH_PATH],
     plugins: {
       mocking: { response_status: 200, content_type: "application/json", response_example: '{"status":"ok"}', with_mock_header: false },
+    },
+  };
+}
+
+/** Every method schema_def.lua allows: the catch-all takes whatever no other route took. */
+const ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE", "PURGE"];
+
+/** The catch-all's answer, in the shape of plugins/lib/openai-error.ts. No `$`: mocking substitutes `$var`s. */
+export const NOT_FOUND_BODY = JSON.stringify({
+  error: { message: NOT_FOUND_MESSAGE, type: "invalid_request_error", param: null, code: "404" },
+});
+
+/**
+ * Whatever no route matches: an OpenAI-shaped JSON 404 instead of APISIX's text/plain `{"error_msg":"404 Route Not
+ * Found"}`. radixtree tries the longest matching path first, so `/*` is only ever the last candidate (and the lowest
+ * priority among any other `/*`). No auth, like APISIX's own 404: the answer is the same whatever key a client sends
+ * (it tells nothing about a key), costs no key check, and the paths it denies are public API knowledge anyway.
+ */
+function notFoundRoute(): Json {
+  return {
+    id: NOT_FOUND_ROUTE_ID,
+    name: "not-found",
+    methods: ALL_METHODS,
+    uris: ["/*"],
+    priority: -1,
+    plugins: {
+      mocking: { response_status: 404, content_type: "application/json", response_example: NOT_FOUND_BODY, with_mock_header: false },
     },
   };
 }
@@ -132,6 +161,7 @@ export function buildRoutes(settings: Settings, secrets: Secrets): Json[] {
       }
     }
   }
+  routes.push(notFoundRoute());
   return routes;
 }
 

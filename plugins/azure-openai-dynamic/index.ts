@@ -7,7 +7,7 @@
  * On top of base: the client's credentials and hop-by-hop headers never go upstream; the upstream's headers
  * (x-ratelimit-*, x-ms-region, apim-request-id, ...) reach the client; a stream is held until its first content
  * event so that an early failure can still fail over, and once a byte went to the client no other backend is
- * ever called (§2.7).
+ * ever called (§2.7); a 200 that is not an answer (not JSON, or no event stream for a stream) fails over like a 5xx.
  */
 import * as base from "apisix.plugins.ai-providers.base";
 import * as core from "apisix.core";
@@ -22,13 +22,16 @@ import { requestState } from "../spillway-failover/state";
 import type { RequestState } from "../spillway-failover/state";
 import { clientPathAndQuery } from "../spillway-failover/client-path";
 import { lowerHeaders } from "../spillway-failover/headers";
+import { reviseLastAttempt } from "../spillway-failover/attempts";
 import type { AttemptTarget } from "../spillway-failover/attempts";
 import type { HeaderTable } from "../lib/header-table";
 import { holdPreamble, streamBrokeAfterCommit } from "./stream";
+import { forgetHeld, unusableAnswer } from "./answer-check";
 import { authorizeParams } from "./identity";
 import type { EntraConf } from "./entra-schema";
 
 const lower = string.lower;
+const ngxNow = ngx.now;
 
 /**
  * The route resolved for the attempt being built. ai-proxy/base.lua resolves the capability path (which gets
@@ -206,13 +209,24 @@ provider.parse_response = function (this: AiProvider, ctx, res, clientProto, con
   // A follow-up that reached a backend without its previous response: ask the holder (or the others) instead.
   if ((res.status === 400 || res.status === 404) && state !== undefined && ctx.ai_client_protocol === "openai-responses" &&
     notHeldAnswer(ctx, state, res)) return $multi(undefined, "previous response not held by this backend", 502);
+  // A 200 that is not an answer (not JSON, or no event stream for a stream): fail over, as for a 5xx.
+  if (res.status >= 200 && res.status < 300) {
+    const failed = unusableAnswer(ctx, state, res, conf);
+    if (failed !== undefined) return $multi(undefined, "the backend's answer is unusable", failed);
+  }
   relayHeaders(state, res, ctx.picked_ai_instance_name);
   const [parsed, err, status] = base.parse_response(this, ctx, res, clientProto, converter, conf);
+  forgetHeld();
   if (err !== undefined) {
     // base reads the whole body before printing any of it: nothing reached the client, fallback is still safe.
     return $multi(undefined, err as string, status as number | undefined);
   }
   if (state !== undefined) state.committed = true;
+  // base could not decode a body that looked like JSON and relayed it (its warn line): too late to fail over, but
+  // it counts against the backend.
+  if (parsed === undefined && res.status >= 200 && res.status < 300 && state !== undefined) {
+    reviseLastAttempt(state, "server_error", ngxNow() * 1000);
+  }
   if (ctx.ai_client_protocol === "passthrough") usageFromBody(ctx, parsed);
   if (state !== undefined && ctx.ai_client_protocol === "openai-responses") rememberCreated(state, ctx, parsed);
   return $multi(parsed);

@@ -11,6 +11,7 @@ import { feed, newGate, release } from "../lib/sse-gate";
 import type { StreamError } from "../lib/sse-gate";
 import { formatStreamError } from "../lib/stream-error";
 import { reviseLastAttempt } from "../spillway-failover/attempts";
+import { dropPickerIfAllTried } from "../spillway-failover/picker-filter";
 import type { RequestState } from "../spillway-failover/state";
 
 type BodyReader = NonNullable<AiHttpResponse["body_reader"]>;
@@ -44,15 +45,24 @@ function replayReader(this: void, held: string, upstream: BodyReader): BodyReade
   };
 }
 
-function failBeforeCommit(
+/**
+ * The attempt's 200 failed before anything reached the client: count it against the backend, close it, and hand
+ * ai-proxy-multi a status it falls back on. Also used for a 200 that is not the answer asked for (answer-check.ts).
+ */
+export function failBeforeCommit(
   this: void,
+  ctx: ApisixCtx,
   state: RequestState | undefined,
   res: AiHttpResponse,
   kind: OutcomeKind,
   why: string,
 ): LuaMultiReturn<[number]> {
-  core.log.warn("azure-openai-dynamic: stream failed before its first content (", why, "), failing over");
-  if (state !== undefined) reviseLastAttempt(state, kind, ngxNow() * 1000);
+  core.log.warn("azure-openai-dynamic: ", ctx.picked_ai_instance_name, ": ", why, "; nothing reached the client, ",
+    "failing over");
+  if (state !== undefined) {
+    reviseLastAttempt(state, kind, ngxNow() * 1000);
+    dropPickerIfAllTried(ctx, state);
+  }
   closeUpstream(res);
   return $multi(fallbackStatus(kind));
 }
@@ -61,6 +71,10 @@ function failBeforeCommit(
  * Reads until the stream commits (first content event), fails, or ends. On commit res.body_reader is replaced
  * so that base.parse_streaming_response sees the exact bytes, held ones first. Returns a status only when the
  * attempt failed before anything reached the client; otherwise (nil, the held bytes).
+ *
+ * A stream that ends while still held fails over too: a complete answer always commits before its end ([DONE], a
+ * finish_reason or usage chunk, response.completed), so one that ends without any of them was cut short. (Relaying
+ * it also read the finished upstream reader again, whose error then appended an error event to the stream.)
  */
 export function holdPreamble(
   this: void,
@@ -73,13 +87,10 @@ export function holdPreamble(
   const gate = newGate();
   while (true) {
     const [chunk, err] = upstream();
-    if (err !== undefined) return failBeforeCommit(state, res, classifyTransportError(err), err);
-    if (chunk === undefined) {
-      // Ended while still holding (e.g. an empty completion): what was held is the whole answer.
-      const held = release(gate);
-      res.body_reader = replayReader(held, upstream);
-      return $multi(undefined, held);
+    if (err !== undefined) {
+      return failBeforeCommit(ctx, state, res, classifyTransportError(err), `the stream failed before its first content: ${err}`);
     }
+    if (chunk === undefined) return failBeforeCommit(ctx, state, res, "server_error", "the stream ended before its first content");
     const [verdict, detail] = feed(gate, chunk);
     if (verdict === "commit") {
       res.body_reader = replayReader(detail as string, upstream);
@@ -94,7 +105,8 @@ export function holdPreamble(
         res.body_reader = replayReader(held, upstream);
         return $multi(undefined, held);
       }
-      return failBeforeCommit(state, res, kind, `in-stream ${streamError.event} ${streamError.code ?? ""}`);
+      return failBeforeCommit(ctx, state, res, kind,
+        `the stream carried ${streamError.event} ${streamError.code ?? ""} before its first content`);
     }
   }
 }

@@ -24,8 +24,8 @@ function applyCooldown(
   kind: OutcomeKind,
   headers: HeaderTable | undefined,
   nowMs: number,
+  errors: number,
 ): number | undefined {
-  const errors = errorCount(key);
   const decision = decideCooldown(state.conf, kind, headers, nowMs, errors);
   // The common case (a success after a success) changes nothing: skip the shared-dict write and its lock.
   if (decision.errors !== errors) setErrorCount(key, decision.errors);
@@ -47,9 +47,11 @@ export function recordAttempt(
   nowMs: number,
 ): void {
   const key = cooldownKey(target.backend, target.deployment);
-  const coolUntil = applyCooldown(state, key, kind, headers, nowMs);
+  const errors = errorCount(key);
+  const coolUntil = applyCooldown(state, key, kind, headers, nowMs, errors);
   state.called = state.called + 1;
   state.current_key = key;
+  state.errors_before_last = errors;
   state.backend = target.backend;
   state.upstream_headers = headers;
   state.attempts.push({ backend: target.backend, kind, status, cool_until_ms: coolUntil });
@@ -61,13 +63,18 @@ export function recordSkip(this: void, state: RequestState, target: AttemptTarge
 }
 
 /**
- * The last attempt's 200 turned out to be a failure before anything reached the client (a stream that broke or
- * carried an error event before its first content): re-classify it and cool the backend accordingly.
+ * The last attempt's 200 turned out to be a failure (a stream that broke, ended or carried an error event before its
+ * first content, a body that is not JSON): re-classify it and cool the backend accordingly. The count goes on from
+ * where it stood before that 200 was recorded as a success (which cleared it): otherwise a backend that always
+ * answers so would never reach error_threshold. Another request may have moved the count in between; one count
+ * more or less is accepted.
  */
 export function reviseLastAttempt(this: void, state: RequestState, kind: OutcomeKind, nowMs: number): void {
   const last = state.attempts[state.attempts.length - 1];
   const key = state.current_key;
   if (last === undefined || key === undefined) return;
   last.kind = kind;
-  last.cool_until_ms = applyCooldown(state, key, kind, undefined, nowMs);
+  // The trail (attemptTrail) then names what happened, not the 200 it began with.
+  last.status = undefined;
+  last.cool_until_ms = applyCooldown(state, key, kind, undefined, nowMs, state.errors_before_last ?? errorCount(key));
 }

@@ -1,7 +1,8 @@
 /**
  * spillway-failover: the companion plugin of the azure-openai-dynamic provider. Its access phase runs right
  * after ai-proxy-multi (priority 1041) picked an instance and before before_proxy (apisix-ai-contract.md §7,
- * hook type A). Its rewrite phase opens the request's failover state; its access phase makes the route's picker
+ * hook type A). Its rewrite phase opens the request's failover state and refuses a body ai-proxy-multi would refuse
+ * (as OpenAI-shaped JSON, before ai-proxy-multi's access reads it); its access phase makes the route's picker
  * skip cooling backends and answers at once when all of them cool. init() installs the patches in patches.ts.
  */
 import * as core from "apisix.core";
@@ -16,7 +17,9 @@ import { usageFromChunk } from "./usage";
 import { finalAnswer } from "./final-answer";
 import { newRequestState, requestState } from "./state";
 import type { RequestState } from "./state";
-import { filterPicker, repickIfCooling } from "./picker-filter";
+import { filterPicker, multiConfOf, repickIfCooling } from "./picker-filter";
+import { checkRequestBody } from "./request-check";
+import type { OpenAiErrorBody } from "../lib/openai-error";
 import { answerOrWait } from "./patches";
 
 const requestHeader = core.request.header;
@@ -61,9 +64,16 @@ function rawPicker(this: void, ctx: ApisixCtx): Parameters<typeof filterPicker>[
   return (ctx as unknown as { server_picker?: Parameters<typeof filterPicker>[0] }).server_picker;
 }
 
-/** Opens the request's state before any access phase, so that ai-proxy-multi's pick can already skip cooling backends. */
-export function rewrite(this: void, conf: FailoverConf, ctx: ApisixCtx): void {
+/**
+ * Opens the request's state before any access phase, so that ai-proxy-multi's pick can already skip cooling backends;
+ * on its routes, refuses a body it would refuse, as an OpenAI-shaped JSON error (request-check.ts).
+ */
+// A LuaMultiReturn union, not `... | undefined`: TSTL would wrap the refusal in a table (see azure-openai-auth).
+export function rewrite(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMultiReturn<[number, OpenAiErrorBody] | []> {
   ctx.spillway = newRequestState(conf) as unknown as LuaTable<string, unknown>;
+  const multiConf = multiConfOf(ctx);
+  if (multiConf === undefined) return $multi();
+  return checkRequestBody(ctx, multiConf);
 }
 
 export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMultiReturn<[number?, unknown?]> {

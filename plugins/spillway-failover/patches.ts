@@ -25,12 +25,12 @@ import * as transportModule from "apisix.plugins.ai-transport.http";
 import * as httpClientModule from "apisix.utils.http";
 import { finalAnswer } from "./final-answer";
 import { takeRetryTarget } from "./holder-retry";
-import { classifyOutcome } from "../lib/outcome";
+import { classifyOutcome, shouldFailover } from "../lib/outcome";
 import { recordAttempt, recordSkip } from "./attempts";
 import type { AttemptTarget } from "./attempts";
 import { cooldownKey, cooling } from "./cooldown-store";
 import { lowerHeaders } from "./headers";
-import { multiConfOf } from "./picker-filter";
+import { dropPickerIfAllTried, multiConfOf } from "./picker-filter";
 import { requestState } from "./state";
 import type { RequestState } from "./state";
 import type { FailoverConf } from "./schema";
@@ -127,6 +127,7 @@ function request(this: void, params: AiHttpParams, timeoutMs: number) {
   state.vetted_key = undefined;
   if (cold !== undefined) {
     recordSkip(state, target, cold);
+    dropPickerWhenDone(state);
     return $multi(skippedResponse(params));
   }
 
@@ -135,13 +136,22 @@ function request(this: void, params: AiHttpParams, timeoutMs: number) {
   pendingTimeouts = undefined;
   if (res === undefined) {
     recordAttempt(state, target, classifyOutcome(undefined, err as string), undefined, undefined, nowMs());
+    dropPickerWhenDone(state);
     return $multi(undefined, err as string, meta);
   }
   // From here on, reads are body chunks: the route's timeout is the idle limit between them.
   res._httpc?.set_timeout(timeoutMs);
   const headers = lowerHeaders(res.headers);
-  recordAttempt(state, target, classifyOutcome(res.status, undefined), res.status, headers, nowMs());
+  const kind = classifyOutcome(res.status, undefined);
+  recordAttempt(state, target, kind, res.status, headers, nowMs());
+  if (shouldFailover(kind)) dropPickerWhenDone(state);
   return $multi(res);
+}
+
+/** A failed attempt or a skip, before ai-proxy-multi's retry_on_error runs (picker-filter.ts dropPickerIfAllTried). */
+function dropPickerWhenDone(this: void, state: RequestState): void {
+  const ctx = currentCtx();
+  if (ctx !== undefined) dropPickerIfAllTried(ctx, state);
 }
 
 /**
@@ -182,6 +192,8 @@ export function answerOrWait(
   body: unknown,
   multiConf?: LuaTable<string, unknown>,
 ): LuaMultiReturn<[number?, unknown?]> {
+  // The rounds below end here, in finalAnswer: the picker may be dropped once none is left (picker-filter.ts).
+  state.answers_exhaustion = true;
   const conf = multiConf ?? multiConfOf(ctx);
   while (true) {
     const [waitMs, status, answer] = finalAnswer(state, code, body, nowMs());
@@ -191,6 +203,7 @@ export function answerOrWait(
     state.waited_ms = state.waited_ms + waitMs;
     state.all_cooling = false;
     resetPick(ctx);
+    state.round_start = state.attempts.length;
     const [pickCode, pickBody] = aiProxyMulti!.access(conf, ctx);
     if (pickCode !== undefined) return $multi(pickCode, pickBody);
     if (state.all_cooling) {
@@ -204,6 +217,7 @@ export function answerOrWait(
 function beforeProxy(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx) {
   const state = requestState(ctx);
   if (state === undefined) return originalBeforeProxy!(conf, ctx);
+  state.answers_exhaustion = true;
   const [code, body] = proxyRound(conf, ctx, state);
   return answerOrWait(ctx, state, code, body, conf);
 }

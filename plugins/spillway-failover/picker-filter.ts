@@ -11,6 +11,7 @@
 import { recordSkip } from "./attempts";
 import { clientPathAndQuery } from "./client-path";
 import { cooldownKey, cooling } from "./cooldown-store";
+import type { Cooling } from "./cooldown-store";
 import { pathDeploymentCached } from "../lib/upstream-route";
 import { requestState } from "./state";
 import type { RequestState } from "./state";
@@ -99,6 +100,44 @@ export function filterPicker(this: void, picker: ServerPicker): void {
 export function multiConfOf(this: void, ctx: ApisixCtx): LuaTable<string, unknown> | undefined {
   const route = (ctx as unknown as { matched_route?: { value?: { plugins?: LuaTable<string, unknown> } } }).matched_route;
   return route?.value?.plugins?.get("ai-proxy-multi") as LuaTable<string, unknown> | undefined;
+}
+
+/** Whether `name` already has a record (tried or skipped) in this round of picks. */
+function inRound(this: void, state: RequestState, name: string): boolean {
+  for (let i = state.round_start ?? 0; i < state.attempts.length; i++) {
+    if (state.attempts[i]!.backend === name) return true;
+  }
+  return false;
+}
+
+/**
+ * After a failed attempt or a skip, before ai-proxy-multi's retry_on_error runs: when no instance of the route is
+ * left to try in this round (each was tried, or is cooling), record the cooling ones as skipped, as the picker filter
+ * would have, and drop the request's picker. retry_on_error then gives the code back at once instead of asking the
+ * picker for one more and logging `[error] failed to pick new AI instance: all upstream servers tried` for what is
+ * an upstream condition (answered by the before_proxy wrapper: 429 + Retry-After or a JSON 5xx). An instance the
+ * picker passes over for a reason of its own (an active health check) counts as left: then the picker is kept, and
+ * APISIX logs its line as before. Only when the before_proxy wrapper gives the final answer (without it, 3.18's own
+ * answer stays as it is).
+ */
+export function dropPickerIfAllTried(this: void, ctx: ApisixCtx, state: RequestState): void {
+  if (state.answers_exhaustion !== true) return;
+  const raw = ctx as unknown as LuaTable<string, unknown>;
+  if (raw.get("server_picker") === undefined) return;
+  const instances = (multiConfOf(ctx) as { instances?: { name: string }[] } | undefined)?.instances;
+  if (instances === undefined) return;
+  const deployment = deploymentOf(ctx, state);
+  const now = ngxNow() * 1000;
+  // Only on a failure, never on the happy path: a small table is fine here.
+  const skipped: { backend: string; cold: Cooling }[] = [];
+  for (const instance of instances) {
+    if (inRound(state, instance.name)) continue;
+    const cold = cooling(cooldownKey(instance.name, deployment), now);
+    if (cold === undefined) return;
+    skipped.push({ backend: instance.name, cold });
+  }
+  for (const skip of skipped) recordSkip(state, { backend: skip.backend, deployment }, skip.cold);
+  raw.set("server_picker", undefined);
 }
 
 /**

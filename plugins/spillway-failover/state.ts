@@ -15,6 +15,12 @@ export interface RequestState {
   called: number;
   /** Cooldown key (backend:deployment) of the last backend called. */
   current_key?: string;
+  /** That backend's consecutive-error count before its last attempt was recorded (reviseLastAttempt). */
+  errors_before_last?: number;
+  /** state.attempts.length when the current round of picks began (a wait starts a new one; picker-filter.ts). */
+  round_start?: number;
+  /** The final answer is Spillway's (patches.ts: the before_proxy wrapper, answerOrWait), not 3.18's own. */
+  answers_exhaustion?: boolean;
   /** The backend whose answer the client gets: x-gw-backend. */
   backend?: string;
   /** Lower-cased headers of the last upstream response, relayed on the final error too. */

@@ -86,7 +86,7 @@ describe("apisix.yaml", () => {
 
   it("puts the auth plugin on every API route and a consumer per client, unless auth is off", () => {
     const d = doc(FULL_ENV);
-    const api = d.routes.filter((r: Obj) => r.id !== "spillway-healthz");
+    const api = d.routes.filter((r: Obj) => r.id !== "spillway-healthz" && r.id !== "spillway-not-found");
     expect(api.every((r: Obj) => r.plugins["azure-openai-auth"]?.hide_credentials === true)).toBe(true);
     expect(d.consumers).toEqual([
       { username: "team-a", plugins: { "azure-openai-auth": { key: FULL_ENV.GATEWAY_CLIENT_KEY_0 } } },
@@ -176,9 +176,10 @@ describe("apisix.yaml", () => {
 });
 
 describe("route matching (radixtree_uri_with_parameter: ':x' is one segment)", () => {
+  /** The routes other than the catch-all (`/*`, tried last by radixtree) that match. */
   function matches(routes: Obj[], method: string, uri: string): string[] {
     return routes
-      .filter((r) => !r.id.endsWith("-low") && r.methods.includes(method))
+      .filter((r) => !r.id.endsWith("-low") && r.id !== "spillway-not-found" && r.methods.includes(method))
       .filter((r) => (r.uris as string[]).some((u) => new RegExp(`^${u.replace(/:[a-z_]+/g, "[^/]+")}$`).test(uri)))
       .map((r) => r.id);
   }
@@ -206,8 +207,21 @@ describe("route matching (radixtree_uri_with_parameter: ':x' is one segment)", (
     ["POST", "/openai/deployments/x/chat/completions/extra"],
     ["GET", "/openai/v1/chat/completions"],
     ["POST", "/openai/v1/images/generations"],
-  ])("%s %s matches no route", (method, uri) => {
+  ])("%s %s matches no API route (the catch-all answers it)", (method, uri) => {
     expect(matches(routes, method, uri)).toEqual([]);
+  });
+
+  it("ends with a catch-all that answers an OpenAI-shaped JSON 404 itself, for every method, without auth", () => {
+    const last = routes[routes.length - 1]!;
+    expect(last).toMatchObject({ id: "spillway-not-found", uris: ["/*"], priority: -1 });
+    expect(last.methods).toEqual(expect.arrayContaining(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]));
+    expect(Object.keys(last.plugins)).toEqual(["mocking"]);
+    const mocking = last.plugins.mocking;
+    expect(mocking).toMatchObject({ response_status: 404, content_type: "application/json", with_mock_header: false });
+    expect(JSON.parse(mocking.response_example)).toEqual({ error: { message: expect.any(String), type: "invalid_request_error", param: null, code: "404" } });
+    // mocking substitutes $vars in its body
+    expect(mocking.response_example).not.toContain("$");
+    expect(doc(FULL_ENV).routes.filter((r: Obj) => r.uris.includes("/*")).map((r: Obj) => r.id)).toEqual(["spillway-not-found"]);
   });
 
   it("selects the parameter router in config.yaml", () => {
@@ -224,6 +238,24 @@ describe("config.yaml and otel-collector.yaml", () => {
     expect(c.nginx_config.http.custom_lua_shared_dict).toEqual({ "spillway-cooldown": "10m" });
     expect(c.plugin_attr.prometheus.export_addr).toEqual({ ip: "0.0.0.0", port: 9091 });
     expect(c.plugin_attr["ai-proxy"]).toBeUndefined(); // the runtime's default client unless asked
+  });
+
+  it("sends nginx's own error pages (header too large, malformed request, Lua failure) to OpenAI-shaped JSON", () => {
+    const snippet = (parse(render(MINIMAL_ENV).configYaml) as Obj).nginx_config.http_server_configuration_snippet as string;
+    const statuses = [400, 404, 408, 411, 413, 414, 494, 500, 501, 502, 503, 504];
+    for (const status of statuses) {
+      expect(snippet).toContain(`error_page ${status} =${status === 494 ? 431 : status} /spillway-error/${status};`);
+      expect(snippet).toContain(`location = /spillway-error/${status} {\n    internal;`);
+    }
+    // 494 is nginx's internal "request header too large"; the client gets 431.
+    const bodies = [...snippet.matchAll(/return (\d{3}) '([^']*)';/g)].map((m) => ({ status: Number(m[1]), body: JSON.parse(m[2]!) }));
+    expect(bodies).toHaveLength(statuses.length);
+    expect(bodies.map((b) => b.status)).toContain(431);
+    expect(bodies.map((b) => b.status)).not.toContain(494);
+    for (const b of bodies) {
+      expect(b.body).toEqual({ error: { message: expect.any(String), type: expect.stringMatching(/^(invalid_request_error|server_error)$/), param: null, code: String(b.status) } });
+    }
+    expect(snippet.match(/default_type application\/json;/g)).toHaveLength(statuses.length);
   });
 
   it("declares the shared dict under the name the failover plugin uses", () => {

@@ -12,6 +12,8 @@
  *   sse-drip   200 text/event-stream: `events` chat.completion.chunk events `intervalMs` apart, a usage chunk and
  *              `data: [DONE]`; each event written (and flushed) on its own
  *   sse-break  like sse-drip, but destroys the connection after `events` events (no usage, no [DONE])
+ *   sse-preamble  200 text/event-stream: Azure's two preamble events (prompt_filter_results, an empty role delta),
+ *              then a clean end of the response: no content, no usage, no [DONE]
  *   refused    nothing listens on its port: connects are refused. The port is a low one outside the kernel's
  *              ephemeral range (probed to refuse), never a released ephemeral port: another suite's nginx or
  *              simulator could be handed that number a moment later, and the "dead" backend would then answer.
@@ -19,7 +21,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect, type AddressInfo } from "node:net";
 
-export type UpstreamBehaviour = "echo" | "fast-500" | "slow-500" | "fast-429" | "chat-ok" | "sse-drip" | "sse-break" | "refused";
+export type UpstreamBehaviour = "echo" | "fast-500" | "slow-500" | "fast-429" | "chat-ok" | "sse-drip" | "sse-break" | "sse-preamble" | "refused";
 
 export interface ReceivedRequest {
   method: string;
@@ -114,6 +116,14 @@ function sseDrip(res: ServerResponse, opts: UpstreamOptions, tag: string, breakA
   }, interval);
 }
 
+/** Azure's stream opening: prompt filter results, then the assistant role with empty content (sse-gate holds both). */
+function ssePreamble(res: ServerResponse, tag: string): void {
+  const base = { id: `chatcmpl-${tag}`, object: "chat.completion.chunk", created: 1700000000, model: "gpt-4o-mini" };
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  res.write(`data: ${JSON.stringify({ ...base, id: "", choices: [], prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] })}\n\n`);
+  res.end(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] })}\n\n`);
+}
+
 function respond(behaviour: UpstreamBehaviour, opts: UpstreamOptions, req: ReceivedRequest, res: ServerResponse): void {
   const tag = opts.tag ?? behaviour;
   switch (behaviour) {
@@ -146,6 +156,9 @@ function respond(behaviour: UpstreamBehaviour, opts: UpstreamOptions, req: Recei
       return;
     case "sse-break":
       sseDrip(res, opts, tag, opts.events ?? 2);
+      return;
+    case "sse-preamble":
+      ssePreamble(res, tag);
       return;
     case "refused":
       res.socket?.destroy();

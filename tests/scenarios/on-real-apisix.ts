@@ -6,12 +6,13 @@
  */
 import { describe, it } from "vitest";
 import { AI_PROXY_SUITES } from "./ai-proxy.ts";
+import { ANSWER_SUITES } from "./answers.ts";
 import { AUTH_SUITES } from "./auth.ts";
 import { PROVIDER_SUITES } from "./provider.ts";
 import { apisixHostOrSkipReason } from "./hosts/apisix.ts";
 import { runScenarioSuites } from "./run.ts";
 
-export const ALL_SUITES = [...AUTH_SUITES, ...AI_PROXY_SUITES, ...PROVIDER_SUITES];
+export const ALL_SUITES = [...AUTH_SUITES, ...AI_PROXY_SUITES, ...PROVIDER_SUITES, ...ANSWER_SUITES];
 
 export async function scenariosOnRealApisix(workers: number): Promise<void> {
   const found = await apisixHostOrSkipReason(workers);

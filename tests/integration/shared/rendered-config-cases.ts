@@ -10,7 +10,8 @@
  * there with that reason.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import OpenAI, { AzureOpenAI } from "openai";
@@ -45,6 +46,65 @@ const BACKENDS = [
   { name: "sim-spill-1", priority: 5 },
   { name: "sim-spill-2", priority: 5 },
 ] as const;
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Parses one HTTP/1.1 response as received on a socket (the body up to the close; none of ours are chunked). */
+function parseRaw(raw: string): RawAnswer {
+  const end = raw.indexOf("\r\n\r\n");
+  const [statusLine, ...lines] = raw.slice(0, end).split("\r\n");
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine!.split(" ")[1]), headers, body: raw.slice(end + 4) };
+}
+
+/** Sends raw bytes (a request the client libraries would not send) and reads the answer until the gateway closes. */
+function rawExchange(url: string, bytes: string): Promise<RawAnswer> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.end(bytes));
+    const parts: Buffer[] = [];
+    socket.setTimeout(10_000, () => socket.destroy(new Error("no answer within 10 s")));
+    socket.on("data", (d: Buffer) => parts.push(d));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(parseRaw(Buffer.concat(parts).toString("utf8"))));
+  });
+}
+
+/**
+ * A request whose Content-Length announces `declared` bytes but that sends only `sent`, as a client whose body is too
+ * large would begin: the gateway must answer from the header alone (and the client then goes away).
+ */
+function announceOversizedBody(url: string, headers: Record<string, string>, declared: number, sent: string): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST", headers: { ...headers, "content-length": String(declared) }, agent: false, timeout: 10_000 }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (d: Buffer) => parts.push(d));
+      res.on("end", () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: Buffer.concat(parts).toString("utf8") });
+        req.destroy();
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error("no answer within 10 s")));
+    req.on("error", (err) => (err.message.includes("socket hang up") || (err as NodeJS.ErrnoException).code === "EPIPE" ? undefined : reject(err)));
+    req.write(sent);
+  });
+}
+
+/** The OpenAI error shape every client-visible error has, as application/json. */
+function expectOpenAiError(answer: { status: number; contentType: string | null | undefined; body: string }, status: number): void {
+  expect(answer.status, answer.body).toBe(status);
+  expect(answer.contentType).toMatch(/^application\/json/);
+  const parsed = JSON.parse(answer.body) as { error: { message: unknown; type: unknown; code: unknown } };
+  expect(parsed.error).toMatchObject({ message: expect.any(String), type: expect.any(String), code: String(status) });
+}
 
 /** An OTLP/HTTP collector that only counts what it is sent (real APISIX exports spans; the stand-in does not). */
 async function startCollector(): Promise<{ port: number; exports: () => number; stop: () => Promise<void> }> {
@@ -328,17 +388,67 @@ export function renderedConfigSuite(choice: HostChoice): void {
       expect(fetched.id).toBe(created.id);
     });
 
-    it("answers APISIX's 404 where no route matches (an empty :param segment, a trailing segment, a wrong method)", async () => {
+    it("answers an OpenAI-shaped JSON 404 where no route matches (an empty :param segment, a trailing segment, a wrong method, a typo), key or not", async () => {
       const before = counts();
-      const emptyParam = await fetch(`${gw!.url}/openai/v1/models/`, { headers: { "api-key": CLIENT_KEY, ...NEW_CONNECTION } });
-      expect(emptyParam.status).toBe(404);
-      expect(await emptyParam.json()).toEqual({ error_msg: "404 Route Not Found" });
-      const trailing = await post(`/openai/deployments/${CHAT}/chat/completions/extra?api-version=${API_VERSION}`, {}, { "api-key": CLIENT_KEY });
-      expect(trailing.status).toBe(404);
-      const wrongMethod = await fetch(`${gw!.url}/openai/v1/chat/completions`, { headers: { "api-key": CLIENT_KEY, ...NEW_CONNECTION } });
-      expect(wrongMethod.status).toBe(404);
+      const answers = [
+        await fetch(`${gw!.url}/openai/v1/models/`, { headers: { "api-key": CLIENT_KEY, ...NEW_CONNECTION } }),
+        await post(`/openai/deployments/${CHAT}/chat/completions/extra?api-version=${API_VERSION}`, {}, { "api-key": CLIENT_KEY }),
+        await fetch(`${gw!.url}/openai/v1/chat/completions`, { headers: { "api-key": CLIENT_KEY, ...NEW_CONNECTION } }),
+        await post("/openai/v1/chat/completion", { model: CHAT, messages: [{ role: "user", content: "hi" }] }, { "api-key": CLIENT_KEY }),
+        // No key, and a wrong one: the same 404 (the catch-all does not check keys, so it says nothing about one).
+        await post("/openai/v1/chat/completion", { model: CHAT, messages: [{ role: "user", content: "hi" }] }),
+        await post("/openai/v1/chat/completion", { model: CHAT, messages: [{ role: "user", content: "hi" }] }, { "api-key": "not-a-client-key-0000000000" }),
+        await fetch(`${gw!.url}/`, { headers: NEW_CONNECTION }),
+        // Real APISIX: nginx's internal error-page location (config.yaml) is not for clients; its 404 is JSON too.
+        await fetch(`${gw!.url}/spillway-error/500`, { headers: NEW_CONNECTION }),
+      ];
+      for (const res of answers) {
+        expectOpenAiError({ status: res.status, contentType: res.headers.get("content-type"), body: await res.text() }, 404);
+        expect(res.headers.get("x-mock-by")).toBeNull();
+      }
+      const err = await openai().chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "hi" }] }, { path: "/chat/completion" }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+      expect((err as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({ type: "invalid_request_error", code: "404" });
       expect(counts()).toEqual(before);
     });
+
+    it("refuses malformed JSON, a wrong Content-Type and a body over the limit (by its Content-Length) with OpenAI JSON errors, before any backend", async () => {
+      const before = counts();
+      const log = await newLog(async () => {
+        const malformed = await fetch(`${gw!.url}/openai/v1/chat/completions`, {
+          method: "POST", headers: { "api-key": CLIENT_KEY, "content-type": "application/json", ...NEW_CONNECTION }, body: '{"model": "gpt-4o-mini", "messages": [',
+        });
+        expectOpenAiError({ status: malformed.status, contentType: malformed.headers.get("content-type"), body: await malformed.text() }, 400);
+        const plain = await post("/openai/v1/chat/completions", { model: CHAT, messages: [{ role: "user", content: "hi" }] }, { "api-key": CLIENT_KEY, "content-type": "text/plain" });
+        expectOpenAiError({ status: plain.status, contentType: plain.headers.get("content-type"), body: await plain.text() }, 415);
+        // ai-proxy-multi's max_req_body_size, which the rendered route leaves at 3.18's default (64 MiB); 64 KiB sent.
+        const over = await announceOversizedBody(`${gw!.url}/openai/v1/chat/completions`, { "api-key": CLIENT_KEY, "content-type": "application/json" }, 64 * 1024 * 1024 + 1, `{"model":"${CHAT}","messages":[{"role":"user","content":"${"x".repeat(64 * 1024)}`);
+        expectOpenAiError({ status: over.status, contentType: over.headers["content-type"], body: over.body }, 413);
+        const sdk = await openai().chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "hi" }] }, { body: "[" as never }).catch((e: unknown) => e);
+        expect(sdk).toBeInstanceOf(OpenAI.BadRequestError);
+      });
+      // 3.18 itself logged "[error] ... failed to read request body" for each oversized body.
+      expect(log.log).not.toMatch(/\[error\]/);
+      expect(counts()).toEqual(before);
+    });
+
+    caseOn(host, { nginx: "the stand-in's nginx.conf is the rig's own: it does not load config.yaml's nginx_config snippets (docs/testing.md)" })(
+      "answers what nginx refuses before any Lua runs (a 16 KiB header, a malformed request, an 8 KiB+ URI) with OpenAI JSON, not nginx's HTML pages",
+      async () => {
+        const before = counts();
+        const big = await fetch(`${gw!.url}/openai/v1/chat/completions`, {
+          method: "POST",
+          headers: { "api-key": CLIENT_KEY, "content-type": "application/json", "x-padding": "p".repeat(16 * 1024), ...NEW_CONNECTION },
+          body: JSON.stringify({ model: CHAT, messages: [{ role: "user", content: "hi" }] }),
+        });
+        expectOpenAiError({ status: big.status, contentType: big.headers.get("content-type"), body: await big.text() }, 431);
+        const malformed = await rawExchange(gw!.url, "GET /openai/v1/models HTTP/1.1\r\nConnection: close\r\n\r\n"); // HTTP/1.1 without Host
+        expectOpenAiError({ status: malformed.status, contentType: malformed.headers["content-type"], body: malformed.body }, 400);
+        const longUri = await rawExchange(gw!.url, `GET /openai/v1/models?x=${"u".repeat(10 * 1024)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        expectOpenAiError({ status: longUri.status, contentType: longUri.headers["content-type"], body: longUri.body }, 414);
+        expect(counts()).toEqual(before);
+      },
+    );
 
     it("serves Responses through the AzureOpenAI SDK: create on /openai/responses?api-version, retrieve by id", async () => {
       const created = await azure(CHAT).responses.create({ model: CHAT, input: "hi", max_output_tokens: 4 });
