@@ -4,6 +4,7 @@
  * still fail over; and end a stream that breaks after commit with a well-formed SSE error event instead of
  * letting APISIX call another backend onto a started response.
  */
+import { replayReader } from "../lib/replay-reader";
 import * as core from "apisix.core";
 import { classifyStreamError, classifyTransportError } from "../lib/outcome";
 import type { OutcomeKind } from "../lib/outcome";
@@ -13,8 +14,6 @@ import { formatStreamError } from "../lib/stream-error";
 import { reviseLastAttempt } from "../spillway-failover/attempts";
 import { dropPickerIfAllTried } from "../spillway-failover/picker-filter";
 import type { RequestState } from "../spillway-failover/state";
-
-type BodyReader = NonNullable<AiHttpResponse["body_reader"]>;
 
 const ngxNow = ngx.now;
 
@@ -32,18 +31,6 @@ function closeUpstream(this: void, res: AiHttpResponse): void {
   }
 }
 
-/** A reader that first hands out the held bytes, unchanged, then reads on from the upstream. */
-function replayReader(this: void, held: string, upstream: BodyReader): BodyReader {
-  let pending: string | undefined = held !== "" ? held : undefined;
-  return (size?: number) => {
-    if (pending !== undefined) {
-      const out = pending;
-      pending = undefined;
-      return $multi(out);
-    }
-    return upstream(size);
-  };
-}
 
 /**
  * The attempt's 200 failed before anything reached the client: count it against the backend, close it, and hand

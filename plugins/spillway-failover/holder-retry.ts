@@ -15,6 +15,7 @@
  * (it would pick by weight, and only when its fallback_strategy retries 5xx). The before_proxy wrapper (patches.ts,
  * patch 2) then runs the attempt on `state.retry_target` (takeRetryTarget).
  */
+import { replayReader } from "../lib/replay-reader";
 import * as core from "apisix.core";
 import { notHeldHere } from "../lib/previous-response";
 import { pathDeployment } from "../lib/upstream-route";
@@ -29,25 +30,11 @@ const concat = table.concat;
 /** Error bodies are small; a larger answer is not one of these errors and is relayed untouched. */
 const MAX_ERROR_BODY = 64 * 1024;
 
-type BodyReader = NonNullable<AiHttpResponse["body_reader"]>;
-
 interface Instance {
   name: string;
   priority?: number;
 }
 
-/** A reader that first hands out the bytes already read, then reads on from the upstream. */
-function replayReader(this: void, held: string, upstream: BodyReader): BodyReader {
-  let pending: string | undefined = held !== "" ? held : undefined;
-  return (size?: number) => {
-    if (pending !== undefined) {
-      const out = pending;
-      pending = undefined;
-      return $multi(out);
-    }
-    return upstream(size);
-  };
-}
 
 function endOfBody(this: void): LuaMultiReturn<[undefined]> {
   return $multi(undefined);
