@@ -69,6 +69,12 @@ export const SINGLE_FAULTS: readonly Named[] = [
 
 /** Each backend's retry-after when all are throttled: distinct, so the earliest recovery is a real choice. */
 export const ALL_THROTTLED_MS = [2000, 3000, 4000] as const;
+/**
+ * Redis stays down for half the phase, then up for the other half. The gateway notices each change at its next
+ * probe (plugins/spillway-failover/redis-sync.ts pulls once per second, from a timer a loaded worker may run late):
+ * each half lasts three probes, so a --short run (1.5 s phases) does not end the outage before anyone looked.
+ */
+const REDIS_OUTAGE_PHASE_MS = 2 * 3 * 1000;
 
 function only(index: number, state: BackendState): BackendState[] {
   return Array.from({ length: BACKEND_COUNT }, (_, i) => (i === index ? state : []));
@@ -93,7 +99,7 @@ export function schedule(opts: ScheduleOptions): Phase[] {
     settleMs: Math.min(...ALL_THROTTLED_MS) + 1000,
   });
   if (opts.redis) {
-    phases.push({ name: "redis stopped and restarted", weight: 2, backends: only(1, [{ kind: "status", status: 429, retryAfterMs: RETRY_MS, retryHeaders: ["retry-after-ms"] }]), healthy: true, redisOutage: true });
+    phases.push({ name: "redis stopped and restarted", weight: 2, backends: only(1, [{ kind: "status", status: 429, retryAfterMs: RETRY_MS, retryHeaders: ["retry-after-ms"] }]), healthy: true, redisOutage: true, minMs: REDIS_OUTAGE_PHASE_MS });
   }
   if (opts.reload) phases.push({ name: "reload (render --watch)", weight: 2, backends: only(0, []), healthy: true, reload: true });
   phases.push({ name: "mixed at random", weight: 6, backends: only(0, []), healthy: true, mixed: true });
