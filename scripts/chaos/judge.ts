@@ -123,11 +123,13 @@ function workerCheck(before: readonly number[], after: readonly number[], served
   };
 }
 
-function reloadCheck(records: readonly PhaseRecord[], outcomes: readonly Outcome[]): Check | undefined {
+function reloadCheck(records: readonly PhaseRecord[], outcomes: readonly Outcome[], errorLog: string): Check | undefined {
   const rec = records.find((r) => r.renamedTo !== undefined);
   if (rec === undefined) return undefined;
   const byNewName = outcomes.filter((o) => (o.verdict.kind === "answer" || o.verdict.kind === "sse-error") && o.verdict.backend === rec.renamedTo).length;
-  return { id: "reload", name: "render --watch reload under load takes effect", pass: byNewName > 0, detail: `${byNewName} answers named the renamed backend "${rec.renamedTo}" after the rewrite` };
+  // APISIX's own line when it reads a changed apisix.yaml (config_yaml.lua), once per worker: says which side failed.
+  const reads = (errorLog.match(/config file \S+apisix\.yaml reloaded/g) ?? []).length;
+  return { id: "reload", name: "render --watch reload under load takes effect", pass: byNewName > 0, detail: `${byNewName} answers named the renamed backend "${rec.renamedTo}" after the rewrite (APISIX logged ${reads} reload(s) of apisix.yaml)` };
 }
 
 /** The gateway noticed Redis going away and, after the restart, coming back (spillway-failover's own log lines). */
@@ -148,7 +150,7 @@ export function judgeRun(input: JudgeInput): Judged {
   if (retry !== undefined) checks.push(retry);
   checks.push(secretCheck(input.outcomes, input.secretsInLogs), captureCheck(input.captures), errorLogCheck(input.errorLog), workerCheck(input.pidsBefore, input.pidsAfter, input.accessPids));
   if (input.redisOutage) checks.push(redisCheck(input.errorLogText));
-  const reload = reloadCheck(input.records, input.outcomes);
+  const reload = reloadCheck(input.records, input.outcomes, input.errorLogText);
   if (reload !== undefined) checks.push(reload);
   else if (input.reloadRun) checks.push({ id: "reload", name: "render --watch reload under load takes effect", pass: false, detail: "the reload phase did not run" });
   const notes = input.summaries.flatMap((s) => s.notes.map((n) => `[${s.name}] ${n}`));

@@ -75,6 +75,13 @@ export const ALL_THROTTLED_MS = [2000, 3000, 4000] as const;
  * each half lasts three probes, so a --short run (1.5 s phases) does not end the outage before anyone looked.
  */
 const REDIS_OUTAGE_PHASE_MS = 2 * 3 * 1000;
+/**
+ * The reload phase keeps every backend clean long enough for the rewritten apisix.yaml to serve: `render --watch`
+ * takes up to a second to rewrite it, APISIX reads it at its next once-a-second check (config_yaml.lua), and then
+ * the renamed backend must still take its share of healthy traffic (in the mixed phase after it, it may draw a fault
+ * at every tick).
+ */
+const RELOAD_PHASE_MS = 4000;
 
 function only(index: number, state: BackendState): BackendState[] {
   return Array.from({ length: BACKEND_COUNT }, (_, i) => (i === index ? state : []));
@@ -101,7 +108,7 @@ export function schedule(opts: ScheduleOptions): Phase[] {
   if (opts.redis) {
     phases.push({ name: "redis stopped and restarted", weight: 2, backends: only(1, [{ kind: "status", status: 429, retryAfterMs: RETRY_MS, retryHeaders: ["retry-after-ms"] }]), healthy: true, redisOutage: true, minMs: REDIS_OUTAGE_PHASE_MS });
   }
-  if (opts.reload) phases.push({ name: "reload (render --watch)", weight: 2, backends: only(0, []), healthy: true, reload: true });
+  if (opts.reload) phases.push({ name: "reload (render --watch)", weight: 2, backends: only(0, []), healthy: true, reload: true, minMs: RELOAD_PHASE_MS });
   phases.push({ name: "mixed at random", weight: 6, backends: only(0, []), healthy: true, mixed: true });
   return phases;
 }

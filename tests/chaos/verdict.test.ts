@@ -172,12 +172,14 @@ describe("the schedule", () => {
     expect(lengths.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(60_000 - phases.length);
   });
 
-  it("keeps Redis down, then up, for several of the gateway's once-a-second probes even in a --short run", () => {
+  it("keeps Redis down, then up, for several of the gateway's once-a-second probes, and the reload phase long enough for APISIX to read the new file, even in a --short run", () => {
     const phases = schedule({ redis: true, reload: true });
     const plan = planFromFlags({ short: true });
     const lengths = phaseLengths(phases, plan.durationMs, plan.minPhaseMs);
     const outage = lengths[phases.findIndex((p) => p.redisOutage === true)]!;
     expect(outage / 2).toBeGreaterThanOrEqual(3000);
+    const reload = lengths[phases.findIndex((p) => p.reload === true)]!;
+    expect(reload).toBeGreaterThanOrEqual(4000);
   });
 
   it("plans 200 clients, a shorter --short, and refuses a bad --duration", () => {
