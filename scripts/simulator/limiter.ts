@@ -15,7 +15,7 @@ const DEFAULT_COMPLETION_COST = 16;
 export type LimitReason = "tokens" | "requests";
 
 export type WindowResult =
-  | { success: true; remainingTokens: number; remainingRequests: number }
+  | { success: true; remainingTokens: number; remainingRequests: number; limitTokens: number; limitRequests: number }
   | { success: false; retryAfter: number; reason: LimitReason };
 
 export function requestsPer10s(tpm: number): number {
@@ -50,6 +50,8 @@ export class TokensPerMinuteWindow {
       success: true,
       remainingTokens: this.tokensPerMinute - tokens60,
       remainingRequests: this.requestsPer10s - requests10,
+      limitTokens: this.tokensPerMinute,
+      limitRequests: this.requestsPer10s,
     };
   }
 

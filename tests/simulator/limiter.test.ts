@@ -115,6 +115,8 @@ describe("limiter over HTTP (fake clock)", () => {
     expect(r.status).toBe(200);
     expect(r.headers["x-ratelimit-remaining-tokens"]).toBe("9995");
     expect(r.headers["x-ratelimit-remaining-requests"]).toBe("9");
+    expect(r.headers["x-ratelimit-limit-tokens"]).toBe("10000");
+    expect(r.headers["x-ratelimit-limit-requests"]).toBe("10");
   });
 
   it("answers the 11th request in 10 s with 429, reason requests, Retry-After 7", async () => {
@@ -196,7 +198,7 @@ describe("TokensPerMinuteWindow at load", () => {
     let last: ReturnType<TokensPerMinuteWindow["add"]> | undefined;
     for (let t = 0; t < 25_000; t++) last = w.add(1, t);
     // At t = 24,999 the window (t - 10 s, t] holds 10,000 entries including this one.
-    expect(last).toEqual({ success: true, remainingTokens: 1_000_000_000 - 25_000, remainingRequests: 20_000 - 10_000 });
+    expect(last).toEqual({ success: true, remainingTokens: 1_000_000_000 - 25_000, remainingRequests: 20_000 - 10_000, limitTokens: 1_000_000_000, limitRequests: 20_000 });
     // A clock that goes back to 20 s counts every entry after 10 s again: 14,999 of them, plus this request.
     const back = w.add(1, 20_000);
     expect(back).toMatchObject({ success: true, remainingRequests: 20_000 - 15_000 });

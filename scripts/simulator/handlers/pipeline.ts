@@ -128,6 +128,9 @@ export function admit(inst: Instance, ex: Exchange, op: Operation, p: Prepared):
     return {
       "x-ratelimit-remaining-tokens": String(result.remainingTokens),
       "x-ratelimit-remaining-requests": String(result.remainingRequests),
+      // As Azure sends them: what a gateway's percentage reserve is a share of.
+      "x-ratelimit-limit-tokens": String(result.limitTokens),
+      "x-ratelimit-limit-requests": String(result.limitRequests),
     };
   }
   const seconds = String(result.retryAfter);
