@@ -90,5 +90,18 @@ export function rewrite(this: void, conf: AuthConf, ctx: ApisixCtx): LuaMultiRet
     return unauthorized(conf, "Invalid API key.", "invalid_api_key");
   }
   consumerMod.attach_consumer(ctx, consumer, consumerConf);
+  setBudget(ctx, consumer);
   return $multi();
+}
+
+/**
+ * The client's budget per lane, as request variables for ai-rate-limiting rules whose count names them
+ * (`count: "$spillway_budget_high"`): 3.18's limit-count resolves a string count through ctx.var.
+ */
+function setBudget(this: void, ctx: ApisixCtx, consumer: ApisixConsumer): void {
+  const budget = consumer.auth_conf.get("budget") as { high?: number; low?: number } | undefined;
+  if (budget === undefined) return;
+  const vars = ctx.var as unknown as LuaTable<string, unknown>;
+  if (budget.high !== undefined) vars.set("spillway_budget_high", budget.high);
+  if (budget.low !== undefined) vars.set("spillway_budget_low", budget.low);
 }

@@ -41,6 +41,17 @@ export const consumerSchema = {
       minLength: 16,
       description: "The client key this consumer presents (Bearer token, api-key or ocp-apim-subscription-key).",
     },
+    budget: {
+      type: "object",
+      properties: {
+        high: { type: "integer", minimum: 1 },
+        low: { type: "integer", minimum: 1 },
+      },
+      additionalProperties: false,
+      description:
+        "This client's tokens (or requests) per window, per lane. Set as the request variables $spillway_budget_high " +
+        "and $spillway_budget_low once the client is known, for ai-rate-limiting rules whose count names them.",
+    },
   },
   encrypt_fields: ["key"],
   required: ["key"],

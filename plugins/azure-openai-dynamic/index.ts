@@ -21,6 +21,7 @@ import type { DeploymentAliases, Endpoint, Route } from "../lib/upstream-route";
 import { requestState } from "../spillway-failover/state";
 import type { RequestState } from "../spillway-failover/state";
 import { clientPathAndQuery } from "../spillway-failover/client-path";
+import { remainingHeader } from "../lib/low-reserve";
 import { lowerHeaders } from "../spillway-failover/headers";
 import { reviseLastAttempt } from "../spillway-failover/attempts";
 import type { AttemptTarget } from "../spillway-failover/attempts";
@@ -193,6 +194,9 @@ function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpRe
   if (state !== undefined && name !== undefined) {
     out["x-gw-backend"] = headerSafeCached(name);
     out["x-gw-attempts"] = `${state.called}`;
+    out["x-gw-priority"] = state.lane;
+    out["x-gw-remaining-tokens"] = remainingHeader(upstream, "tokens");
+    out["x-gw-remaining-requests"] = remainingHeader(upstream, "requests");
   }
 }
 

@@ -4,8 +4,9 @@
  *
  *   records (not ok, not client_error)         status  Retry-After / retry-after-ms
  *   none at all                                503     -
- *   all throttled (tried 429 or skipped while  429     time to the earliest recovery (or max_wait_ms: wait instead)
- *     cooling from a 429)
+ *   all throttled (tried 429 or skipped while  429     time to the earliest recovery (or max_wait_ms: wait instead);
+ *     cooling from a 429, or a low-priority           a low-priority request skipped for the reserve also gets
+ *     request skipped below the low reserve)           x-gw-ratelimit-reason and x-gw-ratelimit-value
  *   throttled mixed with failures              503     time to the earliest recovery: some capacity comes back
  *                                                      then, but "rate limited" would misdescribe the failures
  *   only skips of error-cooled backends        503     time to the earliest recovery
@@ -26,6 +27,8 @@ export interface AttemptRecord {
   cool_until_ms?: number;
   /** True when the backend was not tried because it was cooling. */
   skipped?: boolean;
+  /** A low-priority request skipped it: below its low reserve (reported remaining tokens or requests). */
+  reserve?: { below: "tokens" | "requests"; value: number };
 }
 
 export interface ExhaustionOptions {
@@ -77,6 +80,8 @@ export function decideExhaustion(this: void, records: AttemptRecord[], opts: Exh
   let tried = 0;
   let timeouts = 0;
   let recovery: number | undefined;
+  let reserveSkips = 0;
+  let reserve: AttemptRecord | undefined;
   for (const r of records) {
     if (r.kind === "ok" || r.kind === "client_error") return { action: "none" };
     let until = r.cool_until_ms;
@@ -85,6 +90,10 @@ export function decideExhaustion(this: void, records: AttemptRecord[], opts: Exh
       if (until === undefined) until = now + opts.default_retry_ms;
     } else {
       failures++;
+    }
+    if (r.reserve !== undefined) {
+      reserveSkips++;
+      if (reserve === undefined || (until !== undefined && until < (reserve.cool_until_ms ?? until + 1))) reserve = r;
     }
     if (r.skipped !== true) {
       tried++;
@@ -98,7 +107,15 @@ export function decideExhaustion(this: void, records: AttemptRecord[], opts: Exh
   if (failures === 0) {
     const budget = opts.max_wait_ms - opts.waited_ms;
     if (retryMs !== undefined && retryMs <= budget) return { action: "wait", wait_ms: retryMs };
-    return answer(429, "All backends of this gateway are rate limited.", retryMs ?? 1000);
+    if (reserve === undefined) return answer(429, "All backends of this gateway are rate limited.", retryMs ?? 1000);
+    // A low-priority request that found no backend above its reserve (the toolkit's headers, low-reserve.ts).
+    const message = reserveSkips === records.length
+      ? "Low-priority requests are paused: every backend is keeping its remaining capacity for high-priority traffic."
+      : "All backends of this gateway are rate limited or keeping their remaining capacity for high-priority traffic.";
+    const refusal = answer(429, message, retryMs ?? 1000);
+    refusal.headers["x-gw-ratelimit-reason"] = `${reserve.reserve!.below}-below-low-priority-threshold`;
+    refusal.headers["x-gw-ratelimit-value"] = `${Math.floor(reserve.reserve!.value)}`;
+    return refusal;
   }
   if (throttled > 0) {
     const detail = `${throttled} rate limited, ${failures} failing`;

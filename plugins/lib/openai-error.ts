@@ -8,11 +8,12 @@ export interface OpenAiErrorBody {
   error: {
     message: string;
     type: string;
-    param: JsonNull;
+    param: JsonNull | string;
     code: string;
   };
 }
 
-export function openAiError(this: void, message: string, type: string, code: string): OpenAiErrorBody {
-  return { error: { message, type, param: cjson.jsonNull, code } };
+/** `param`: the request parameter (or header) at fault, when one is. */
+export function openAiError(this: void, message: string, type: string, code: string, param?: string): OpenAiErrorBody {
+  return { error: { message, type, param: param ?? cjson.jsonNull, code } };
 }

@@ -5,9 +5,12 @@
 import { decideCooldown } from "../lib/cooldown-policy";
 import type { HeaderTable } from "../lib/header-table";
 import type { OutcomeKind } from "../lib/outcome";
-import { cool, cooldownKey, errorCount, setErrorCount } from "./cooldown-store";
+import { cool, cooldownKey, cooling, errorCount, setErrorCount } from "./cooldown-store";
+import { reserveShortfall } from "../lib/low-reserve";
+import { blockLow, liftLow, lowBlocked } from "./reserve-store";
+import type { ReserveBlock } from "./reserve-store";
 import type { Cooling } from "./cooldown-store";
-import { shareCooldown } from "./redis-sync";
+import { shareCooldown, shareLowBlock } from "./redis-sync";
 import type { RequestState } from "./state";
 
 export interface AttemptTarget {
@@ -36,6 +39,23 @@ function applyCooldown(
   return decision.cool_until_ms;
 }
 
+/**
+ * What an answer says about the backend's headroom for low-priority traffic (reserve-store.ts): below the reserve
+ * blocks the low lane until the backend's reset (or the next probe), at or above it lifts a block.
+ */
+function noteHeadroom(this: void, state: RequestState, key: string, headers: HeaderTable, nowMs: number): void {
+  const reserve = state.conf.low_reserve;
+  if (reserve === undefined) return;
+  const shortfall = reserveShortfall(reserve, headers);
+  if (shortfall === undefined) return;
+  if (shortfall === false) {
+    liftLow(key);
+    return;
+  }
+  const value = blockLow(key, shortfall, nowMs);
+  if (value !== undefined && state.conf.redis !== undefined) shareLowBlock(state.conf.redis, key, value);
+}
+
 /** A backend answered (any status) or the transport failed (status undefined). */
 export function recordAttempt(
   this: void,
@@ -49,6 +69,7 @@ export function recordAttempt(
   const key = cooldownKey(target.backend, target.deployment);
   const errors = errorCount(key);
   const coolUntil = applyCooldown(state, key, kind, headers, nowMs, errors);
+  if (headers !== undefined) noteHeadroom(state, key, headers, nowMs);
   state.called = state.called + 1;
   state.current_key = key;
   state.errors_before_last = errors;
@@ -57,9 +78,25 @@ export function recordAttempt(
   state.attempts.push({ backend: target.backend, kind, status, cool_until_ms: coolUntil });
 }
 
-/** A backend was not called because it is cooling. */
-export function recordSkip(this: void, state: RequestState, target: AttemptTarget, cooling: Cooling): void {
-  state.attempts.push({ backend: target.backend, kind: cooling.kind, cool_until_ms: cooling.until_ms, skipped: true });
+/** A backend was not called because it is cooling, or (a low-priority request) below its low reserve. */
+export function recordSkip(this: void, state: RequestState, target: AttemptTarget, cooling: Cooling | ReserveBlock): void {
+  state.attempts.push({
+    backend: target.backend,
+    kind: cooling.kind,
+    cool_until_ms: cooling.until_ms,
+    skipped: true,
+    reserve: (cooling as Partial<ReserveBlock>).reserve,
+  });
+}
+
+/**
+ * Why a backend is not to be called for this request now: its cooldown, or for a low-priority request its low
+ * reserve. Undefined: call it. `peek`: a look that is not followed by a call (a low probe is not taken).
+ */
+export function unavailable(this: void, state: RequestState, key: string, nowMs: number, peek?: boolean): Cooling | ReserveBlock | undefined {
+  const cold = cooling(key, nowMs);
+  if (cold !== undefined || state.lane !== "low" || state.conf.low_reserve === undefined) return cold;
+  return lowBlocked(key, nowMs, peek);
 }
 
 /**

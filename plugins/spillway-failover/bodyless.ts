@@ -95,7 +95,7 @@ function relay(this: void, state: RequestState, res: AiHttpResponse, name: strin
   const relayed = relayResponseHeaders(lowerHeaders(res.headers), true) as unknown as LuaTable<string, string>;
   for (const [header, value] of pairs(relayed)) core.response.set_header(header, value);
   const gw = gatewayHeaders(name, state.called);
-  core.response.set_header("x-gw-backend", gw["x-gw-backend"], "x-gw-attempts", gw["x-gw-attempts"]);
+  core.response.set_header("x-gw-backend", gw["x-gw-backend"], "x-gw-attempts", gw["x-gw-attempts"], "x-gw-priority", state.lane);
   state.committed = true;
   const reader = res.body_reader;
   if (reader !== undefined) {

@@ -30,7 +30,7 @@ function answerExhaustion(this: void, state: RequestState, decision: ExhaustionA
   for (const [name, value] of pairs(headers as unknown as LuaTable<string, string>)) core.response.set_header(name, value);
   core.response.set_header("content-type", "application/json");
   const gw = gatewayHeaders(state.backend ?? "none", state.called);
-  core.response.set_header("x-gw-attempts", gw["x-gw-attempts"]);
+  core.response.set_header("x-gw-attempts", gw["x-gw-attempts"], "x-gw-priority", state.lane);
   return $multi(status, body);
 }
 

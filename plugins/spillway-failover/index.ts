@@ -19,7 +19,9 @@ import { newRequestState, requestState } from "./state";
 import type { RequestState } from "./state";
 import { filterPicker, multiConfOf, repickIfCooling } from "./picker-filter";
 import { checkRequestBody } from "./request-check";
+import { openAiError } from "../lib/openai-error";
 import type { OpenAiErrorBody } from "../lib/openai-error";
+import { laneOf } from "../lib/low-reserve";
 import { answerOrWait } from "./patches";
 
 const requestHeader = core.request.header;
@@ -64,13 +66,26 @@ function rawPicker(this: void, ctx: ApisixCtx): Parameters<typeof filterPicker>[
   return (ctx as unknown as { server_picker?: Parameters<typeof filterPicker>[0] }).server_picker;
 }
 
+/** 400 for a priority that is neither high nor low: a typo must not put a batch job in the interactive lane. */
+function refuseLane(this: void, which: "invalid-header" | "invalid-query"): LuaMultiReturn<[number, OpenAiErrorBody]> {
+  const where = which === "invalid-header" ? "The x-priority header" : "The priority query parameter";
+  core.response.set_header("Content-Type", "application/json");
+  const param = which === "invalid-header" ? "x-priority" : "priority";
+  return $multi(400, openAiError(`${where} must be "high" or "low".`, "invalid_request_error", "400", param));
+}
+
 /**
  * Opens the request's state before any access phase, so that ai-proxy-multi's pick can already skip cooling backends;
  * on its routes, refuses a body it would refuse, as an OpenAI-shaped JSON error (request-check.ts).
  */
 // A LuaMultiReturn union, not `... | undefined`: TSTL would wrap the refusal in a table (see azure-openai-auth).
 export function rewrite(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMultiReturn<[number, OpenAiErrorBody] | []> {
-  ctx.spillway = newRequestState(conf) as unknown as LuaTable<string, unknown>;
+  const state = newRequestState(conf);
+  ctx.spillway = state as unknown as LuaTable<string, unknown>;
+  const header = ctx.var["http_x_priority"] as string | undefined;
+  const lane = laneOf(header, header === undefined ? (ctx.var["arg_priority"] as string | undefined) : undefined);
+  if (lane === "invalid-header" || lane === "invalid-query") return refuseLane(lane);
+  state.lane = lane;
   const multiConf = multiConfOf(ctx);
   if (multiConf === undefined) return $multi();
   return checkRequestBody(ctx, multiConf);

@@ -1,6 +1,6 @@
 /**
  * The only monkey-patches in Spillway, installed once per worker by spillway-failover's init(). APISIX 3.18.0
- * has no public hook for these jobs (apisix-ai-contract.md §7, hook type M); all three patch module fields that
+ * has no public hook for these jobs (apisix-ai-contract.md §7, hook type M); they patch module fields that
  * APISIX looks up per call. Pinned to 3.18.0: tests/integration/patches.apisix.test.ts checks each on real APISIX
  * (with and without it), and they must be re-checked on every APISIX upgrade (or replaced by an upstream PR).
  *
@@ -18,15 +18,18 @@
  *    `get` passes over cooling instances, so a cooling backend is skipped before ai-proxy-multi's retry machinery
  *    (no synthetic 429, no warn line per request). (1) still answers a synthetic 429 for the cases the picker
  *    does not see: a route with one instance, and a Responses follow-up pinned to its holder.
+ * 5. ai-rate-limiting's access and log (budget-patch.ts): a budget rejection in Azure's 429 shape with Retry-After,
+ *    and counting per node while its Redis is down.
  */
 import * as core from "apisix.core";
 import * as aiProxyMultiModule from "apisix.plugins.ai-proxy-multi";
 import * as transportModule from "apisix.plugins.ai-transport.http";
 import * as httpClientModule from "apisix.utils.http";
+import { patchRateLimiting } from "./budget-patch";
 import { finalAnswer } from "./final-answer";
 import { takeRetryTarget } from "./holder-retry";
 import { classifyOutcome, shouldFailover } from "../lib/outcome";
-import { recordAttempt, recordSkip } from "./attempts";
+import { recordAttempt, recordSkip, unavailable } from "./attempts";
 import type { AttemptTarget } from "./attempts";
 import { cooldownKey, cooling } from "./cooldown-store";
 import { lowerHeaders } from "./headers";
@@ -123,7 +126,7 @@ function request(this: void, params: AiHttpParams, timeoutMs: number) {
 
   // The picker filter (patch 4) just read this backend's cooldown for this pick: no second shared-dict read.
   const key = cooldownKey(target.backend, target.deployment);
-  const cold = state.vetted_key === key ? undefined : cooling(key, nowMs());
+  const cold = state.vetted_key === key ? undefined : unavailable(state, key, nowMs());
   state.vetted_key = undefined;
   if (cold !== undefined) {
     recordSkip(state, target, cold);
@@ -258,4 +261,5 @@ export function installPatches(this: void): void {
     originalBeforeProxy = originalOf<BeforeProxy>(multi, "before_proxy");
     multi.before_proxy = beforeProxy;
   }
+  patchRateLimiting(originalOf);
 }

@@ -8,9 +8,9 @@
  * A picker is wrapped the first time the companion plugin's access phase sees it; that first request's pick is
  * checked and redone there (repickIfCooling). From then on every pick of the route, first or retry, is filtered.
  */
-import { recordSkip } from "./attempts";
+import { recordSkip, unavailable } from "./attempts";
 import { clientPathAndQuery } from "./client-path";
-import { cooldownKey, cooling } from "./cooldown-store";
+import { cooldownKey } from "./cooldown-store";
 import type { Cooling } from "./cooldown-store";
 import { pathDeploymentCached } from "../lib/upstream-route";
 import { requestState } from "./state";
@@ -75,7 +75,7 @@ function filteredGet(this: void, picker: ServerPicker, original: PickerGet, ctx:
       return $multi(undefined, err as string);
     }
     const key = cooldownKey(name, deployment);
-    const cold = cooling(key, now);
+    const cold = unavailable(state, key, now);
     if (cold === undefined) {
       state.vetted_key = key;
       return $multi(name);
@@ -132,7 +132,7 @@ export function dropPickerIfAllTried(this: void, ctx: ApisixCtx, state: RequestS
   const skipped: { backend: string; cold: Cooling }[] = [];
   for (const instance of instances) {
     if (inRound(state, instance.name)) continue;
-    const cold = cooling(cooldownKey(instance.name, deployment), now);
+    const cold = unavailable(state, cooldownKey(instance.name, deployment), now, true);
     if (cold === undefined) return;
     skipped.push({ backend: instance.name, cold });
   }
@@ -167,8 +167,13 @@ export function repickIfCooling(this: void, ctx: ApisixCtx, state: RequestState,
   const picked = ctx.picked_ai_instance_name;
   if (picked === undefined || state.picks_filtered) return;
   const deployment = deploymentOf(ctx, state);
-  const cold = cooling(cooldownKey(picked, deployment), ngxNow() * 1000);
-  if (cold === undefined) return;
+  const key = cooldownKey(picked, deployment);
+  const cold = unavailable(state, key, ngxNow() * 1000);
+  if (cold === undefined) {
+    // The transport need not look again (a low-priority probe would not pass a second look).
+    state.vetted_key = key;
+    return;
+  }
   recordSkip(state, { backend: picked, deployment }, cold);
   markTried(picker, ctx, picked);
   const [name] = picker.get(ctx);

@@ -9,13 +9,15 @@
  * per request), the sync timer keeps probing it every second and lifts the mark as soon as it answers, and the node
  * logs one warning per REPORT_INTERVAL_S whatever the number of failures.
  *
- * Redis layout: one hash `<prefix>:cooldowns`, field = cooldown key (backend:deployment), value = "<until_ms> <kind>";
+ * Redis layout: one hash `<prefix>:cooldowns`, field = cooldown key (backend:deployment), value = "<until_ms> <kind>",
+ * and field = `lo:<cooldown key>` for a low-priority block (reserve-store.ts), value = "<probe_at_ms> <below> <value>";
  * one key per response `<prefix>:af:<response id>` = backend, expiring with affinity_ttl_s.
  */
 import * as core from "apisix.core";
 import * as redisModule from "resty.redis";
 import type { OutcomeKind } from "../lib/outcome";
 import { cool, SHARED_DICT } from "./cooldown-store";
+import { adoptBlock } from "./reserve-store";
 import type { FailoverConf } from "./schema";
 
 type RedisConf = NonNullable<FailoverConf["redis"]>;
@@ -86,6 +88,22 @@ function report(this: void, what: string, err: unknown): void {
 function markDown(this: void, conf: RedisConf, what: string, err: unknown): void {
   dict()?.set(downKey(conf), true, DOWN_S);
   report(what, err);
+}
+
+/**
+ * The same mark, for a Redis another plugin uses (ai-rate-limiting's counters, budget-patch.ts): when it is the
+ * Redis of the cooldowns, the sync timer's probe lifts the mark as soon as it answers; otherwise after DOWN_S.
+ */
+export function redisDownAt(this: void, host: string, port: number): boolean {
+  const shared = dict();
+  if (shared === undefined) return false;
+  const [down] = shared.get(`rd:down:${host}:${port}`);
+  return down !== undefined;
+}
+
+export function markRedisDownAt(this: void, host: string, port: number, what: string): void {
+  dict()?.set(`rd:down:${host}:${port}`, true, DOWN_S);
+  report(what, "no answer");
 }
 
 function markUp(this: void, conf: RedisConf): void {
@@ -180,6 +198,13 @@ export function shareCooldown(this: void, conf: RedisConf, key: string, untilMs:
   if (ok === undefined) report("failed to schedule the redis push", err);
 }
 
+/** Shares a backend's low-priority block (reserve-store.ts) with the other replicas, like a cooldown. */
+export function shareLowBlock(this: void, conf: RedisConf, key: string, value: string): void {
+  if (redisDown(conf)) return;
+  const [ok, err] = ngx.timer.at(0, push, conf, `lo:${key}`, value);
+  if (ok === undefined) report("failed to schedule the redis push", err);
+}
+
 /**
  * The backend another replica recorded for a response id: one round trip on the request path, only for a follow-up
  * the shared dict could not answer, and none while Redis is marked down. Nothing (fail open) on any Redis trouble.
@@ -232,6 +257,7 @@ function pull(this: void, premature: boolean, conf: RedisConf, first?: boolean):
     const [space] = find(value, " ", 1, true);
     const until = space !== undefined ? tonumber(sub(value, 1, space - 1)) : undefined;
     if (until === undefined || space === undefined || until <= now) stale.push(key);
+    else if (sub(key, 1, 3) === "lo:") adoptBlock(sub(key, 4), value, now);
     else cool(key, until, sub(value, space + 1) as OutcomeKind, now);
   }
   let ok = true;

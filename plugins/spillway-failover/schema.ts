@@ -71,6 +71,21 @@ export const schema = {
       type: "integer", minimum: 0, default: 0,
       description: "A success whose x-ratelimit-remaining-tokens is below this cools the backend until its reported reset (0 disables; a success with x-ratelimit-remaining-requests 0 always does).",
     },
+    low_reserve: {
+      type: "object",
+      properties: {
+        tokens: { type: "integer", minimum: 0, description: "Remaining tokens a backend keeps for high-priority traffic." },
+        tokens_percent: { type: "number", minimum: 0, maximum: 100, description: "The same, as a share of the backend's reported x-ratelimit-limit-tokens." },
+        requests: { type: "integer", minimum: 0, description: "Remaining requests a backend keeps for high-priority traffic." },
+        requests_percent: { type: "number", minimum: 0, maximum: 100, description: "The same, as a share of the backend's reported x-ratelimit-limit-requests." },
+      },
+      additionalProperties: false,
+      description:
+        "Low-priority requests (x-priority: low, or ?priority=low) go to a backend only while its last reported " +
+        "x-ratelimit-remaining-tokens/-requests stay at or above this reserve (the larger of the absolute and the " +
+        "percentage figure); below it the backend is left to high-priority traffic until its reported reset. " +
+        "High-priority traffic is never refused for it. Absent: no reserve.",
+    },
     connect_timeout_ms: { type: "integer", minimum: 1, default: 3000 },
     send_timeout_ms: { type: "integer", minimum: 1, default: 10000 },
     first_byte_timeout_ms: {
@@ -114,6 +129,7 @@ export interface FailoverConf {
   error_cooldown_ms: number;
   error_threshold: number;
   remaining_tokens_floor: number;
+  low_reserve?: { tokens?: number; tokens_percent?: number; requests?: number; requests_percent?: number };
   connect_timeout_ms: number;
   send_timeout_ms: number;
   first_byte_timeout_ms: number;

@@ -6,9 +6,12 @@
 import type { AttemptRecord } from "../lib/exhaustion";
 import type { HeaderTable } from "../lib/header-table";
 import type { FailoverConf } from "./schema";
+import type { Lane } from "../lib/low-reserve";
 
 export interface RequestState {
   conf: FailoverConf;
+  /** x-priority / ?priority= (lib/low-reserve.ts): a low request skips backends below their low reserve. */
+  lane: Lane;
   /** One record per backend tried or skipped, in order (exhaustion.ts). */
   attempts: AttemptRecord[];
   /** Backends actually called (skips not counted): x-gw-attempts. */
@@ -43,7 +46,7 @@ export interface RequestState {
 }
 
 export function newRequestState(this: void, conf: FailoverConf): RequestState {
-  return { conf, attempts: [], called: 0, committed: false, waited_ms: 0 };
+  return { conf, lane: "high", attempts: [], called: 0, committed: false, waited_ms: 0 };
 }
 
 export function requestState(this: void, ctx: ApisixCtx | undefined): RequestState | undefined {

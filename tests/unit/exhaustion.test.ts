@@ -23,7 +23,14 @@ function answer(status: number, message: string, retryMs?: number) {
   return { action: "answer", status, retry_after_ms: retryMs, headers, message, type: status === 429 ? "rate_limit_exceeded" : "server_error", code: String(status) };
 }
 
+const reserveSkip = (b: string, ms: number, below: string, value: number) => ({ ...skip(b, "throttled", ms), reserve: { below, value } });
+const withReason = (a: ReturnType<typeof answer>, reason: string, value: string) => ({ ...a, headers: { ...a.headers, "x-gw-ratelimit-reason": reason, "x-gw-ratelimit-value": value } });
+
 const cases: DualCase[] = [
+  { name: "low priority, every backend below its reserve: 429 with the lane's reason and value", args: [[reserveSkip("alpha", 900, "tokens", 2900), reserveSkip("beta", 400, "requests", 2)], opts],
+    expected: withReason(answer(429, "Low-priority requests are paused: every backend is keeping its remaining capacity for high-priority traffic. Please retry after 1 second.", 400), "requests-below-low-priority-threshold", "2") },
+  { name: "low priority, one below its reserve, one cooling from a 429", args: [[skip("alpha", "throttled", 3000), reserveSkip("beta", 700, "tokens", 120)], opts],
+    expected: withReason(answer(429, "All backends of this gateway are rate limited or keeping their remaining capacity for high-priority traffic. Please retry after 1 second.", 700), "tokens-below-low-priority-threshold", "120") },
   { name: "all 429: Retry-After to the earliest recovery", args: [[t429("alpha", 4200), t429("beta", 9000)], opts],
     expected: answer(429, "All backends of this gateway are rate limited. Please retry after 5 seconds.", 4200) },
   { name: "429 plus skips of throttled backends", args: [[skip("alpha", "throttled", 30000), t429("beta", 1500)], opts],
