@@ -169,7 +169,33 @@ export function checkAiProxyMulti(conf: unknown, where: string, ourProvider: str
   return c.errors;
 }
 
-/** Route-level checks (schema_def.lua `route`): id, uris, methods, priority. */
+/** lua-resty-expr (v1.lua, what 3.18 compiles route `vars` with): comparison operators and logical heads. */
+const EXPR_OPS = ["==", "~=", ">", ">=", "<", "<=", "~~", "~*", "in", "has", "ipmatch"];
+const LOGIC_OPS = ["AND", "OR", "!AND", "!OR"];
+
+/**
+ * One rule: a list of rules (ANDed), a logical operator followed by at least two rules, or `[var, op, value]` /
+ * `[var, "!", op, value]`. Stricter than v1.lua: no two-element `[var, value]` shorthand and no nil value (v1.lua
+ * reads a nil right side as that shorthand, or refuses it).
+ */
+function checkExpr(c: Checker, rule: unknown, path: string): void {
+  if (!Array.isArray(rule) || rule.length === 0) return c.fail(path, "must be a non-empty list");
+  const [head] = rule;
+  if (Array.isArray(head)) return rule.forEach((r, i) => checkExpr(c, r, `${path}/${i}`));
+  if (typeof head === "string" && LOGIC_OPS.includes(head.toUpperCase())) {
+    if (rule.length < 3) return c.fail(path, `${head} needs at least two rules`);
+    return rule.slice(1).forEach((r, i) => checkExpr(c, r, `${path}/${i + 1}`));
+  }
+  const negated = rule.length === 4;
+  if (negated && rule[1] !== "!") return c.fail(path, 'a four-element expression must be [var, "!", op, value]');
+  if (rule.length !== 3 && !negated) return c.fail(path, "must be [var, op, value] or [var, \"!\", op, value]");
+  const [variable, op, value] = negated ? [rule[0], rule[2], rule[3]] : rule;
+  if (typeof variable !== "string" || variable === "") c.fail(`${path}/0`, "must name a variable");
+  if (typeof op !== "string" || !EXPR_OPS.includes(op.toLowerCase())) c.fail(path, `has no operator of lua-resty-expr (${EXPR_OPS.join(" ")})`);
+  if (value === undefined || value === null) c.fail(path, "needs a value to compare with (nil is not one)");
+}
+
+/** Route-level checks (schema_def.lua `route`): id, uris, methods, priority, vars. */
 export function checkRoute(route: Obj): string[] {
   const c = new Checker(`route ${String(route.id)}`);
   if (typeof route.id !== "string" || !/^[a-zA-Z0-9-_.]{1,64}$/.test(route.id)) c.fail("/id", "must be 1-64 of [a-zA-Z0-9-_.]");
@@ -180,6 +206,12 @@ export function checkRoute(route: Obj): string[] {
   const methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE", "PURGE"];
   if (!Array.isArray(route.methods) || !route.methods.every((m) => methods.includes(m as string))) c.fail("/methods", "must list HTTP methods");
   c.int(route, "priority", "");
+  if (route.vars !== undefined) {
+    // v1.lua new(): the outer list holds rules, unless a logical operator comes first.
+    const head = Array.isArray(route.vars) ? route.vars[0] : undefined;
+    if (!Array.isArray(head) && !(typeof head === "string" && LOGIC_OPS.includes(head.toUpperCase()))) c.fail("/vars", "must be a list of rules");
+    else checkExpr(c, route.vars, "/vars");
+  }
   if (!isObj(route.plugins)) c.fail("/plugins", "must be an object");
   return c.errors;
 }

@@ -4,7 +4,7 @@
  */
 import { PROVIDER_NAME, type BodylessBackend, type FailoverConf } from "../plugins/spillway-failover/schema.ts";
 import type { EntraConf } from "../plugins/azure-openai-dynamic/entra-schema.ts";
-import type { Backend, RateLimit, Secrets, Settings } from "./settings.ts";
+import type { Backend, Client, Lane, RateLimit, Secrets, Settings } from "./settings.ts";
 
 type Json = Record<string, unknown>;
 
@@ -46,7 +46,8 @@ function healthCheck(settings: Settings, b: Backend): Json | undefined {
   };
 }
 
-export function aiProxyMulti(settings: Settings, secrets: Secrets): Json {
+/** The instances of one lane's routes: the backends whose AZURE_OPENAI_LANES_N include it. */
+export function aiProxyMulti(settings: Settings, secrets: Secrets, lane: Lane): Json {
   const p = settings.proxy;
   const balancer: Json = { algorithm: p.balancer.algorithm };
   if (p.balancer.hashOn !== undefined) balancer.hash_on = p.balancer.hashOn;
@@ -66,7 +67,7 @@ export function aiProxyMulti(settings: Settings, secrets: Secrets): Json {
   if (p.maxRetries !== undefined) conf.max_retries = p.maxRetries;
   if (p.maxStreamDurationMs !== undefined) conf.max_stream_duration_ms = p.maxStreamDurationMs;
   if (p.logSummaries) conf.logging = { summaries: true, payloads: false };
-  conf.instances = settings.backends.map((b) => {
+  conf.instances = settings.backends.filter((b) => b.lanes.includes(lane)).map((b) => {
     const inst: Json = {
       name: b.name,
       provider: PROVIDER_NAME,
@@ -87,8 +88,10 @@ export function aiProxyMulti(settings: Settings, secrets: Secrets): Json {
   return conf;
 }
 
-export function failover(settings: Settings, secrets: Secrets): Partial<FailoverConf> {
+/** The reserve only on API routes: the body-less ones (models, responses get/delete/cancel) spend no tokens. */
+export function failover(settings: Settings, secrets: Secrets, route: "api" | "bodyless"): Partial<FailoverConf> {
   const conf: Partial<FailoverConf> = { ...settings.failover };
+  if (route === "api" && settings.lowReserve) conf.low_reserve = { ...settings.lowReserve };
   const r = settings.redis;
   if (r) {
     const redis: Json = { host: r.host };
@@ -115,13 +118,28 @@ export function bodylessBackends(settings: Settings, secrets: Secrets): Bodyless
     }));
 }
 
-/** ai-rate-limiting 3.18: `limit`/`time_window` for one gateway-wide bucket, `rules` keyed by consumer otherwise. */
-export function aiRateLimiting(settings: Settings, secrets: Secrets, rl: RateLimit, limit: number, lane: "high" | "low"): Json {
+/**
+ * Request variables azure-openai-auth sets from the consumer's `budget` once the client is known: 3.18's limit-count
+ * resolves a string `count` through ctx.var, so one rule serves every client with its own bucket size.
+ */
+const BUDGET_VARIABLE: Record<Lane, string> = { high: "$spillway_budget_high", low: "$spillway_budget_low" };
+
+/** A client's bucket sizes per lane: its overrides, else the gateway's limits; the low lane defaults to the high. */
+export function clientBudget(rl: RateLimit, client: Client): Record<Lane, number> {
+  const high = client.tokenLimit ?? rl.highLimit;
+  return { high, low: client.lowTokenLimit ?? rl.lowLimit ?? high };
+}
+
+/**
+ * ai-rate-limiting 3.18: `limit`/`time_window` for one gateway-wide bucket, otherwise `rules` keyed by consumer whose
+ * count is the consumer's budget variable for this lane.
+ */
+export function aiRateLimiting(settings: Settings, secrets: Secrets, rl: RateLimit, lane: Lane): Json {
   const conf: Json = {};
   if (rl.per === "consumer") {
-    conf.rules = [{ count: limit, time_window: rl.windowSeconds, key: "$consumer_name", header_prefix: lane === "low" ? "consumer-low" : "consumer" }];
+    conf.rules = [{ count: BUDGET_VARIABLE[lane], time_window: rl.windowSeconds, key: "$consumer_name", header_prefix: lane === "low" ? "consumer-low" : "consumer" }];
   } else {
-    conf.limit = limit;
+    conf.limit = lane === "low" ? rl.lowLimit ?? rl.highLimit : rl.highLimit;
     conf.time_window = rl.windowSeconds;
   }
   conf.limit_strategy = rl.strategy;

@@ -5,8 +5,8 @@
  */
 import { PLUGIN_NAME as AUTH } from "../plugins/azure-openai-auth/schema.ts";
 import { PLUGIN_NAME as FAILOVER } from "../plugins/spillway-failover/schema.ts";
-import { aiProxyMulti, aiRateLimiting, bodylessBackends, failover, openTelemetry } from "./plugin-confs.ts";
-import type { Secrets, Settings } from "./settings.ts";
+import { aiProxyMulti, aiRateLimiting, bodylessBackends, clientBudget, failover, openTelemetry } from "./plugin-confs.ts";
+import type { Lane, Secrets, Settings } from "./settings.ts";
 import { NOT_FOUND_MESSAGE } from "./error-pages.ts";
 
 export interface RouteSpec {
@@ -108,17 +108,45 @@ function notFoundRoute(): Json {
   };
 }
 
-function pluginStack(settings: Settings, secrets: Secrets, spec: { usage: boolean; bodyless?: boolean }, lane: "high" | "low", extra: Json = {}): Json {
+/**
+ * The lane rule, the same as plugins/lib/low-reserve.ts laneOf: low when `x-priority` is `low` (any case, spaces
+ * around allowed); when the header is absent, when the query's `priority` is. The header wins when present (the
+ * plugin answers 400 for any other value, on whichever route). In lua-resty-expr a nil var never matches `~*`, so
+ * `["http_x_priority", "!", "~*", ".*"]` holds exactly when the header is absent (".*" matches any value, even "").
+ */
+export const LOW_LANE_VARS = [
+  [
+    "OR",
+    ["http_x_priority", "~*", "^\\s*low\\s*$"],
+    ["AND", ["http_x_priority", "!", "~*", ".*"], ["arg_priority", "~*", "^\\s*low\\s*$"]],
+  ],
+] as const;
+
+/** Route priority of the low lane: radixtree tries it before the high-lane route of the same paths. */
+const LOW_LANE_PRIORITY = 10;
+
+/**
+ * Separate low-lane routes only when the lanes differ in what a route carries: a low bucket size or the backend
+ * pools. The low reserve alone needs none: spillway-failover reads the lane itself.
+ */
+function lanesDiffer(settings: Settings): boolean {
+  const rl = settings.rateLimit;
+  const lowBudget = rl !== undefined && (rl.lowLimit !== undefined || (rl.per === "consumer" && settings.auth.clients.some((c) => c.lowTokenLimit !== undefined)));
+  return lowBudget || settings.backends.some((b) => b.lanes.length < 2);
+}
+
+function pluginStack(settings: Settings, secrets: Secrets, spec: { usage: boolean; bodyless?: boolean }, lane: Lane, extra: Json = {}): Json {
   const plugins: Json = {};
   if (settings.auth.required) plugins[AUTH] = { hide_credentials: true };
   const rl = settings.rateLimit;
-  if (rl && spec.usage) plugins["ai-rate-limiting"] = aiRateLimiting(settings, secrets, rl, lane === "low" ? rl.lowLimit ?? rl.highLimit : rl.highLimit, lane);
+  if (rl && spec.usage) plugins["ai-rate-limiting"] = aiRateLimiting(settings, secrets, rl, lane);
   Object.assign(plugins, extra);
   if (spec.bodyless) {
-    plugins[FAILOVER] = { ...failover(settings, secrets), backends: bodylessBackends(settings, secrets) };
+    // Every backend, whatever its lanes: these calls spend no tokens, and a response lives on the backend that made it.
+    plugins[FAILOVER] = { ...failover(settings, secrets, "bodyless"), backends: bodylessBackends(settings, secrets) };
   } else {
-    plugins[FAILOVER] = failover(settings, secrets);
-    plugins["ai-proxy-multi"] = aiProxyMulti(settings, secrets);
+    plugins[FAILOVER] = failover(settings, secrets, "api");
+    plugins["ai-proxy-multi"] = aiProxyMulti(settings, secrets, lane);
   }
   const otel = openTelemetry(settings);
   if (otel) plugins.opentelemetry = otel;
@@ -131,17 +159,16 @@ export function buildRoutes(settings: Settings, secrets: Secrets): Json[] {
   for (const spec of API_ROUTES) {
     routes.push({ id: spec.id, name: spec.name, methods: spec.methods, uris: spec.uris, plugins: pluginStack(settings, secrets, spec, "high") });
   }
-  const rl = settings.rateLimit;
-  if (rl?.lowLimit !== undefined) {
-    // The low lane: same paths, matched first when the client sends x-priority: low, with the smaller bucket.
-    for (const spec of API_ROUTES.filter((s) => s.usage)) {
+  if (lanesDiffer(settings)) {
+    // The low lane: same paths, matched first when the request is low priority, with its own bucket and backends.
+    for (const spec of API_ROUTES.filter((s) => !s.bodyless)) {
       routes.push({
         id: `${spec.id}-low`,
         name: `${spec.name}-low`,
         methods: spec.methods,
         uris: spec.uris,
-        priority: 10,
-        vars: [["http_x_priority", "~*", "^\\s*low\\s*$"]],
+        priority: LOW_LANE_PRIORITY,
+        vars: LOW_LANE_VARS,
         plugins: pluginStack(settings, secrets, spec, "low"),
       });
     }
@@ -165,6 +192,12 @@ export function buildRoutes(settings: Settings, secrets: Secrets): Json[] {
   return routes;
 }
 
+/** With per-client rate limits, each consumer carries its budget, which the routes' ai-rate-limiting rules read. */
 export function buildConsumers(settings: Settings, secrets: Secrets): Json[] {
-  return settings.auth.clients.map((c) => ({ username: c.name, plugins: { [AUTH]: { key: secrets[c.keyRef] } } }));
+  const rl = settings.rateLimit?.per === "consumer" ? settings.rateLimit : undefined;
+  return settings.auth.clients.map((c) => {
+    const conf: Json = { key: secrets[c.keyRef] };
+    if (rl) conf.budget = clientBudget(rl, c);
+    return { username: c.name, plugins: { [AUTH]: conf } };
+  });
 }

@@ -21,22 +21,30 @@ export interface Backend {
   keyRef?: string;
   /** entra only: client id of the user-assigned identity to get tokens for; absent: the system-assigned one. */
   clientId?: string;
+  /** The priority lanes whose API routes list this backend (AZURE_OPENAI_LANES_N; both by default). */
+  lanes: Lane[];
 }
 
 export interface Client {
   index: number;
   name: string;
   keyRef: string;
+  /** Overrides AI_RATE_LIMIT_HIGH_LIMIT for this client (GATEWAY_CLIENT_TOKEN_LIMIT_N). */
+  tokenLimit?: number;
+  /** Overrides AI_RATE_LIMIT_LOW_LIMIT for this client (GATEWAY_CLIENT_LOW_TOKEN_LIMIT_N). */
+  lowTokenLimit?: number;
 }
 
 export const BACKEND_PREFIX = "AZURE_OPENAI_";
-export const BACKEND_FIELDS = ["ENDPOINT", "KEY", "NAME", "WEIGHT", "PRIORITY", "DEPLOYMENTS", "AUTH_MODE", "MSI_CLIENT_ID"] as const;
+export const BACKEND_FIELDS = ["ENDPOINT", "KEY", "NAME", "WEIGHT", "PRIORITY", "DEPLOYMENTS", "AUTH_MODE", "MSI_CLIENT_ID", "LANES"] as const;
+export const LANES = ["high", "low"] as const;
+export type Lane = (typeof LANES)[number];
 export const AUTH_MODES = ["api-key", "entra"] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 /** Client ids for Entra ID backends without their own AZURE_OPENAI_MSI_CLIENT_ID_N, first set wins. */
 export const ENTRA_CLIENT_ID_VARIABLES = ["AZURE_OPENAI_MSI_CLIENT_ID", "AZURE_CLIENT_ID"] as const;
 export const CLIENT_PREFIX = "GATEWAY_CLIENT_";
-export const CLIENT_FIELDS = ["NAME", "KEY"] as const;
+export const CLIENT_FIELDS = ["NAME", "KEY", "TOKEN_LIMIT", "LOW_TOKEN_LIMIT"] as const;
 
 /** Indexed settings of the original accelerator that Spillway does not implement, with what to do instead. */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
@@ -122,6 +130,28 @@ function parseAliases(r: EnvReader, variable: string, value: string): Record<str
   return ok && Object.keys(map).length > 0 ? map : undefined;
 }
 
+/** AZURE_OPENAI_LANES_N: a comma list of high and low, any order and case, spaces ignored. */
+function parseLanes(r: EnvReader, variable: string, value: string): Lane[] | undefined {
+  const parts = value.split(",").map((p) => p.trim().toLowerCase());
+  if (!parts.every((p) => (LANES as readonly string[]).includes(p)) || new Set(parts).size !== parts.length) {
+    r.problems.add(variable, "must be high,low (both lanes, the default), high or low");
+    return undefined;
+  }
+  return LANES.filter((lane) => parts.includes(lane));
+}
+
+/** Each lane needs a backend, else every request of that lane would fail; checked over all configured indexes. */
+function checkLanesServed(r: EnvReader, lanesByIndex: Map<number, Lane[]>): void {
+  for (const lane of LANES) {
+    if ([...lanesByIndex.values()].some((lanes) => lanes.includes(lane))) continue;
+    const first = Math.min(...lanesByIndex.keys());
+    r.problems.add(
+      `${BACKEND_PREFIX}LANES_${first}`,
+      `no backend serves the ${lane} lane (every ${BACKEND_PREFIX}LANES_N leaves it out); let at least one serve it, e.g. ${BACKEND_PREFIX}LANES_${first}=high,low`,
+    );
+  }
+}
+
 function checkSecretShape(r: EnvReader, variable: string, value: string): void {
   if (/\s/.test(value)) r.problems.add(variable, "contains whitespace; keys travel in HTTP headers — copy the key again without spaces");
   if (value.includes("${{")) r.problems.add(variable, "contains ${{, which APISIX would treat as an environment reference; use another key");
@@ -177,6 +207,7 @@ export function readBackends(r: EnvReader, allowHttp: boolean, secrets: Record<s
   const backends: Backend[] = [];
   const names = new Map<string, string>();
   const clientIdProblems = new Set<string>();
+  const lanesByIndex = new Map<number, Lane[]>();
   for (const [index, g] of [...groups].sort((a, b) => a[0] - b[0])) {
     const endpointValue = required(r, g, BACKEND_PREFIX, "ENDPOINT", index, "set the backend's URL, e.g. https://<resource>.openai.azure.com");
     const mode = authMode(r, g, index);
@@ -204,13 +235,16 @@ export function readBackends(r: EnvReader, allowHttp: boolean, secrets: Record<s
     }
     const extra = aliases ? { deployments: aliases } : {};
     const clientId = mode === "entra" ? entraClientId(r, g, index, clientIdProblems) : undefined;
+    const lanes = (g.LANES ? parseLanes(r, `${BACKEND_PREFIX}LANES_${index}`, g.LANES.value) : undefined) ?? [...LANES];
+    lanesByIndex.set(index, lanes);
     if (mode === "api-key" && endpoint && key !== undefined) {
-      backends.push({ index, name, endpoint, weight, priority, auth: mode, keyRef, ...extra });
+      backends.push({ index, name, endpoint, weight, priority, auth: mode, keyRef, ...extra, lanes });
     }
     if (mode === "entra" && endpoint) {
-      backends.push({ index, name, endpoint, weight, priority, auth: mode, ...(clientId !== undefined ? { clientId } : {}), ...extra });
+      backends.push({ index, name, endpoint, weight, priority, auth: mode, ...(clientId !== undefined ? { clientId } : {}), ...extra, lanes });
     }
   }
+  checkLanesServed(r, lanesByIndex);
   return backends;
 }
 
@@ -238,7 +272,11 @@ export function readClients(r: EnvReader, secrets: Record<string, string>): Clie
       else keys.set(key, keyRef);
       secrets[keyRef] = key;
     }
-    if (name !== undefined && key !== undefined) clients.push({ index, name, keyRef });
+    // Whether rate limiting lets an override apply is checked in ./settings.ts, once the rate-limit settings are read.
+    const tokenLimit = r.int(`${CLIENT_PREFIX}TOKEN_LIMIT_${index}`, { min: 1 });
+    const lowTokenLimit = r.int(`${CLIENT_PREFIX}LOW_TOKEN_LIMIT_${index}`, { min: 1 });
+    const limits = { ...(tokenLimit !== undefined ? { tokenLimit } : {}), ...(lowTokenLimit !== undefined ? { lowTokenLimit } : {}) };
+    if (name !== undefined && key !== undefined) clients.push({ index, name, keyRef, ...limits });
   }
   return clients;
 }

@@ -1,7 +1,9 @@
 /**
  * The non-indexed option groups of the settings: ai-proxy-multi transport options, active health checks, token
- * rate limiting, Redis, telemetry and the runtime layout (ports, Lua path). Called only from ./settings.ts.
+ * rate limiting, the low-priority reserve, Redis, telemetry and the runtime layout (ports, Lua path). Called only
+ * from ./settings.ts.
  */
+import type { FailoverConf } from "../plugins/spillway-failover/schema.ts";
 import type { EnvReader } from "./env-values.ts";
 
 export interface ProxyOptions {
@@ -35,6 +37,9 @@ export interface RateLimit {
   per: "consumer" | "gateway";
   policy: "local" | "redis";
 }
+
+/** spillway-failover's `low_reserve`: what each backend keeps for high-priority traffic. */
+export type LowReserve = NonNullable<FailoverConf["low_reserve"]>;
 
 export interface RedisSettings {
   host: string;
@@ -75,6 +80,7 @@ export interface Options {
   proxy: ProxyOptions;
   healthChecks?: HealthChecks;
   rateLimit?: RateLimit;
+  lowReserve?: LowReserve;
   logLevel: string;
   telemetry?: Telemetry;
   runtime: Runtime;
@@ -182,6 +188,32 @@ function readRateLimit(r: EnvReader, authRequired: boolean, redis: RedisSettings
   return limit;
 }
 
+const WHOLE = /^\d+$/;
+const PERCENT = /^(\d+(\.\d+)?|\.\d+)%$/;
+
+/** One reserve figure: a whole number (absolute) or a percentage of the backend's reported limit. */
+function readReserveFigure(r: EnvReader, name: string, example: number): { absolute?: number; percent?: number } {
+  const value = r.raw(name);
+  if (value === undefined) return {};
+  const whole = WHOLE.test(value) ? Number(value) : undefined;
+  if (whole !== undefined && Number.isSafeInteger(whole)) return { absolute: whole };
+  const percent = PERCENT.exec(value);
+  if (percent && Number(percent[1]) <= 100) return { percent: Number(percent[1]) };
+  r.problems.add(name, `must be a whole number or a percentage of the backend's reported limit (0-100%), e.g. ${example} or 30%`);
+  return {};
+}
+
+function readLowReserve(r: EnvReader): LowReserve | undefined {
+  const tokens = readReserveFigure(r, "LOW_PRIORITY_RESERVE_TOKENS", 20000);
+  const requests = readReserveFigure(r, "LOW_PRIORITY_RESERVE_REQUESTS", 50);
+  const reserve: LowReserve = {};
+  if (tokens.absolute !== undefined) reserve.tokens = tokens.absolute;
+  if (tokens.percent !== undefined) reserve.tokens_percent = tokens.percent;
+  if (requests.absolute !== undefined) reserve.requests = requests.absolute;
+  if (requests.percent !== undefined) reserve.requests_percent = requests.percent;
+  return Object.keys(reserve).length > 0 ? reserve : undefined;
+}
+
 function readTelemetry(r: EnvReader, logMode: keyof typeof SAMPLE_RATE_BY_MODE): Telemetry | undefined {
   const address = r.string("OTEL_COLLECTOR_ENDPOINT");
   if (address === undefined) return undefined;
@@ -250,6 +282,8 @@ export function readOptions(r: EnvReader, ctx: { logMode: keyof typeof SAMPLE_RA
   if (healthChecks) options.healthChecks = healthChecks;
   const rateLimit = readRateLimit(r, ctx.authRequired, redis);
   if (rateLimit) options.rateLimit = rateLimit;
+  const lowReserve = readLowReserve(r);
+  if (lowReserve) options.lowReserve = lowReserve;
   const telemetry = readTelemetry(r, ctx.logMode);
   if (telemetry) options.telemetry = telemetry;
   return options;

@@ -9,10 +9,10 @@ import { ConfigError } from "../lib/errors.ts";
 import { EnvReader, Problems, type EnvRecord } from "./env-values.ts";
 import { BACKEND_PREFIX, CLIENT_PREFIX, readBackends, readClients, type Backend, type Client } from "./settings-groups.ts";
 import { readOptions } from "./settings-options.ts";
-import type { HealthChecks, ProxyOptions, RateLimit, RedisSettings, Runtime, Telemetry } from "./settings-options.ts";
+import type { HealthChecks, LowReserve, ProxyOptions, RateLimit, RedisSettings, Runtime, Telemetry } from "./settings-options.ts";
 
-export type { Backend, Client } from "./settings-groups.ts";
-export type { HealthChecks, ProxyOptions, RateLimit, RedisSettings, Runtime, Telemetry } from "./settings-options.ts";
+export type { Backend, Client, Lane } from "./settings-groups.ts";
+export type { HealthChecks, LowReserve, ProxyOptions, RateLimit, RedisSettings, Runtime, Telemetry } from "./settings-options.ts";
 
 export type LogMode = "prod" | "test" | "dev";
 /** The operator-set numbers of the failover conf (redis and backends are built from other settings). */
@@ -28,6 +28,8 @@ export interface Settings {
   proxy: ProxyOptions;
   healthChecks?: HealthChecks;
   rateLimit?: RateLimit;
+  /** On API routes only: body-less routes never carry low-priority work. */
+  lowReserve?: LowReserve;
   logMode: LogMode;
   logLevel: string;
   e2e: { enabled: boolean; prefixes: string[] };
@@ -84,6 +86,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   "APISIX_ACTIVE_HEALTH_CHECKS_HEALTHY_INTERVAL", "APISIX_ACTIVE_HEALTH_CHECKS_UNHEALTHY_INTERVAL", "APISIX_ACTIVE_HEALTH_CHECKS_VERIFY_CERT",
   "ENABLE_AI_RATE_LIMIT", "AI_RATE_LIMIT_STRATEGY", "AI_RATE_LIMIT_COST_EXPR", "AI_RATE_LIMIT_WINDOW_SECONDS", "AI_RATE_LIMIT_HIGH_LIMIT",
   "AI_RATE_LIMIT_LOW_LIMIT", "AI_RATE_LIMIT_REJECT_CODE", "AI_RATE_LIMIT_REJECT_MESSAGE", "AI_RATE_LIMIT_PER", "AI_RATE_LIMIT_POLICY",
+  "LOW_PRIORITY_RESERVE_TOKENS", "LOW_PRIORITY_RESERVE_REQUESTS",
   "OTEL_COLLECTOR_ENDPOINT", "OTEL_SERVICE_NAME", "OTEL_SAMPLE_RATE", "APPLICATIONINSIGHTS_CONNECTION_STRING",
   "AZURE_MONITOR_WORKSPACE_ENDPOINT", "ENABLE_DEBUG_EXPORTER",
   "SPILLWAY_LISTEN_HOST", "SPILLWAY_LISTEN_PORT", "SPILLWAY_METRICS_HOST", "SPILLWAY_METRICS_PORT", "SPILLWAY_STATUS_HOST",
@@ -133,8 +136,23 @@ function checkLegacy(r: EnvReader): void {
     if (r.bool(variable, false)) r.problems.add(variable, "is not supported by Spillway's renderer (it would be silently ignored); remove it or set it to false");
   }
   for (const variable of Object.keys(r.env)) {
-    if (/^(SPILLWAY|AI_RATE_LIMIT)_/.test(variable) && r.has(variable) && !isKnownVariable(variable) && !KEY_VAULT_LOCATORS.includes(variable as never)) {
+    if (/^(SPILLWAY|AI_RATE_LIMIT|LOW_PRIORITY)_/.test(variable) && r.has(variable) && !isKnownVariable(variable) && !KEY_VAULT_LOCATORS.includes(variable as never)) {
       r.problems.warn(variable, "is not a Spillway setting and is ignored; check the spelling against docs/configuration.md");
+    }
+  }
+}
+
+/** GATEWAY_CLIENT_(LOW_)TOKEN_LIMIT_N replace a per-client bucket's size, so they need per-client buckets. */
+function checkClientLimits(r: EnvReader, clients: Client[], rateLimit: RateLimit | undefined): void {
+  for (const c of clients) {
+    for (const field of ["TOKEN_LIMIT", "LOW_TOKEN_LIMIT"]) {
+      const variable = `${CLIENT_PREFIX}${field}_${c.index}`;
+      if (!r.has(variable)) continue;
+      if (rateLimit === undefined) {
+        r.problems.add(variable, "sets a per-client token limit, but ENABLE_AI_RATE_LIMIT is not true; turn rate limiting on (ENABLE_AI_RATE_LIMIT=true) or remove it");
+      } else if (rateLimit.per === "gateway") {
+        r.problems.add(variable, "sets a per-client token limit, but AI_RATE_LIMIT_PER=gateway keeps one bucket for everyone; set AI_RATE_LIMIT_PER=consumer or remove it");
+      }
     }
   }
 }
@@ -159,6 +177,7 @@ export function loadSettings(env: EnvRecord): LoadedSettings {
 
   const logMode = r.oneOf("GATEWAY_LOG_MODE", ["prod", "test", "dev"] as const, "prod");
   const options = readOptions(r, { logMode, authRequired: required, secrets });
+  checkClientLimits(r, clients, options.rateLimit);
   const e2eEnabled = r.bool("GATEWAY_E2E_TEST_MODE", false);
   const prefixes = (r.string("GATEWAY_E2E_ROUTE_PREFIXES") ?? "retry-with-payg,round-robin-simple,round-robin-weighted,usage-tracking")
     .split(",").map((p) => p.trim()).filter((p) => p !== "");

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { checkAiProxyMulti } from "../../renderer/apisix-shapes.ts";
 import { buildApisixDoc, renderConfig, type Rendered } from "../../renderer/render.ts";
+import { LOW_LANE_VARS } from "../../renderer/routes.ts";
 import { loadSettings } from "../../renderer/settings.ts";
 import { validateRendered } from "../../renderer/validate.ts";
 import { ConfigError } from "../../lib/errors.ts";
@@ -89,8 +90,8 @@ describe("apisix.yaml", () => {
     const api = d.routes.filter((r: Obj) => r.id !== "spillway-healthz" && r.id !== "spillway-not-found");
     expect(api.every((r: Obj) => r.plugins["azure-openai-auth"]?.hide_credentials === true)).toBe(true);
     expect(d.consumers).toEqual([
-      { username: "team-a", plugins: { "azure-openai-auth": { key: FULL_ENV.GATEWAY_CLIENT_KEY_0 } } },
-      { username: "batch_jobs", plugins: { "azure-openai-auth": { key: FULL_ENV.GATEWAY_CLIENT_KEY_1 } } },
+      { username: "team-a", plugins: { "azure-openai-auth": { key: FULL_ENV.GATEWAY_CLIENT_KEY_0, budget: { high: 100000, low: 20000 } } } },
+      { username: "batch_jobs", plugins: { "azure-openai-auth": { key: FULL_ENV.GATEWAY_CLIENT_KEY_1, budget: { high: 10000, low: 200000 } } } },
     ]);
     const open = doc({ ...MINIMAL_ENV, GATEWAY_REQUIRE_AUTH: "false" });
     expect(open.routes.some((r: Obj) => r.plugins["azure-openai-auth"] !== undefined)).toBe(false);
@@ -139,21 +140,22 @@ describe("apisix.yaml", () => {
     expect(doc(MINIMAL_ENV).routes.find((r: Obj) => r.id === "spillway-chat").plugins["spillway-failover"]).toEqual({});
     expect(doc(FULL_ENV).routes.find((r: Obj) => r.id === "spillway-chat").plugins["spillway-failover"]).toEqual({
       default_429_cooldown_ms: 15000, max_cooldown_ms: 60000, error_threshold: 3, first_byte_timeout_ms: 120000, max_wait_ms: 2000,
+      low_reserve: { tokens_percent: 30, requests: 20 },
       redis: { host: "spillway-redis.internal", port: 6380, password: FULL_ENV.SPILLWAY_REDIS_PASSWORD, ssl: true },
     });
   });
 
-  it("renders per-consumer token limits (rules on $consumer_name) on usage routes, and a low lane matched first", () => {
+  it("renders per-consumer token limits (rules on $consumer_name, sized by the consumer's budget) on usage routes, and a low lane matched first", () => {
     const routes = doc(FULL_ENV).routes as Obj[];
     const chat = routes.find((r) => r.id === "spillway-chat")!;
     expect(chat.plugins["ai-rate-limiting"]).toEqual({
-      rules: [{ count: 100000, time_window: 60, key: "$consumer_name", header_prefix: "consumer" }],
+      rules: [{ count: "$spillway_budget_high", time_window: 60, key: "$consumer_name", header_prefix: "consumer" }],
       limit_strategy: "total_tokens", show_limit_quota_header: true, rejected_code: 429, policy: "redis",
       redis_host: "spillway-redis.internal", redis_port: 6380, redis_password: FULL_ENV.SPILLWAY_REDIS_PASSWORD, redis_ssl: true,
     });
     const low = routes.find((r) => r.id === "spillway-chat-low")!;
-    expect(low).toMatchObject({ priority: 10, uris: chat.uris, methods: chat.methods, vars: [["http_x_priority", "~*", "^\\s*low\\s*$"]] });
-    expect(low.plugins["ai-rate-limiting"].rules[0]).toMatchObject({ count: 20000, header_prefix: "consumer-low" });
+    expect(low).toMatchObject({ priority: 10, uris: chat.uris, methods: chat.methods, vars: LOW_LANE_VARS });
+    expect(low.plugins["ai-rate-limiting"].rules[0]).toMatchObject({ count: "$spillway_budget_low", header_prefix: "consumer-low" });
     expect(routes.find((r) => r.id === "spillway-models")!.plugins["ai-rate-limiting"]).toBeUndefined();
     expect(routes.some((r) => r.id === "spillway-models-low")).toBe(false);
   });

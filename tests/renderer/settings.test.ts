@@ -57,7 +57,7 @@ const CASES: [string, Record<string, string>, string][] = [
   ["backend name with spaces", { ...OK, AZURE_OPENAI_NAME_0: "east us" },
     "AZURE_OPENAI_NAME_0: must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"],
   ["misspelled indexed field", { ...OK, AZURE_OPENAI_WIEGHT_0: "2" },
-    "AZURE_OPENAI_WIEGHT_0: is not a Spillway setting; the backend settings are AZURE_OPENAI_ENDPOINT_N, AZURE_OPENAI_KEY_N, AZURE_OPENAI_NAME_N, AZURE_OPENAI_WEIGHT_N, AZURE_OPENAI_PRIORITY_N, AZURE_OPENAI_DEPLOYMENTS_N, AZURE_OPENAI_AUTH_MODE_N, AZURE_OPENAI_MSI_CLIENT_ID_N"],
+    "AZURE_OPENAI_WIEGHT_0: is not a Spillway setting; the backend settings are AZURE_OPENAI_ENDPOINT_N, AZURE_OPENAI_KEY_N, AZURE_OPENAI_NAME_N, AZURE_OPENAI_WEIGHT_N, AZURE_OPENAI_PRIORITY_N, AZURE_OPENAI_DEPLOYMENTS_N, AZURE_OPENAI_AUTH_MODE_N, AZURE_OPENAI_MSI_CLIENT_ID_N, AZURE_OPENAI_LANES_N"],
   ["token resource of the original", { ...OK, AZURE_OPENAI_TOKEN_RESOURCE_0: "https://cognitiveservices.azure.com/" },
     "AZURE_OPENAI_TOKEN_RESOURCE_0: is not a Spillway setting; Entra ID backends always get tokens for https://cognitiveservices.azure.com (Azure OpenAI and AI Foundry); remove it"],
   ["alias without '='", { ...OK, AZURE_OPENAI_DEPLOYMENTS_0: "gpt-4o" },
@@ -117,6 +117,27 @@ const CASES: [string, Record<string, string>, string][] = [
     "APISIX_ACTIVE_HEALTH_CHECKS_PATH: must start with '/', e.g. /openai/v1/models"],
   ["log mode", { ...OK, GATEWAY_LOG_MODE: "verbose" }, "GATEWAY_LOG_MODE: must be one of: prod, test, dev"],
   ["E2E prefix with a slash", { ...OK, GATEWAY_E2E_ROUTE_PREFIXES: "a/b" }, "GATEWAY_E2E_ROUTE_PREFIXES: \"a/b\" must be lower-case letters, digits and '-'"],
+  ...["medium", "high,,low", "high,high", "high;low", "both"].map((value): [string, Record<string, string>, string] => [
+    `backend lanes "${value}"`, { ...OK, AZURE_OPENAI_LANES_0: value }, "AZURE_OPENAI_LANES_0: must be high,low (both lanes, the default), high or low"]),
+  ["no backend serving the low lane", { ...OK, AZURE_OPENAI_LANES_0: "high", AZURE_OPENAI_ENDPOINT_1: "https://b.openai.azure.com", AZURE_OPENAI_KEY_1: "k1", AZURE_OPENAI_LANES_1: "high" },
+    "AZURE_OPENAI_LANES_0: no backend serves the low lane (every AZURE_OPENAI_LANES_N leaves it out); let at least one serve it, e.g. AZURE_OPENAI_LANES_0=high,low"],
+  ["no backend serving the high lane", { ...OK, AZURE_OPENAI_LANES_0: "low" },
+    "AZURE_OPENAI_LANES_0: no backend serves the high lane (every AZURE_OPENAI_LANES_N leaves it out); let at least one serve it, e.g. AZURE_OPENAI_LANES_0=high,low"],
+  ...["many", "-5", "1.5", "150%", "30 %", "%", "1e3", "-1%"].flatMap((value): [string, Record<string, string>, string][] => [
+    [`token reserve "${value}"`, { ...OK, LOW_PRIORITY_RESERVE_TOKENS: value },
+      "LOW_PRIORITY_RESERVE_TOKENS: must be a whole number or a percentage of the backend's reported limit (0-100%), e.g. 20000 or 30%"],
+    [`request reserve "${value}"`, { ...OK, LOW_PRIORITY_RESERVE_REQUESTS: value },
+      "LOW_PRIORITY_RESERVE_REQUESTS: must be a whole number or a percentage of the backend's reported limit (0-100%), e.g. 50 or 30%"],
+  ]),
+  ...["TOKEN_LIMIT", "LOW_TOKEN_LIMIT"].flatMap((field): [string, Record<string, string>, string][] => [
+    [`client ${field} without rate limiting`, { ...OK, [`GATEWAY_CLIENT_${field}_0`]: "5000" },
+      `GATEWAY_CLIENT_${field}_0: sets a per-client token limit, but ENABLE_AI_RATE_LIMIT is not true; turn rate limiting on (ENABLE_AI_RATE_LIMIT=true) or remove it`],
+    [`client ${field} with one gateway-wide bucket`, { ...OK, ENABLE_AI_RATE_LIMIT: "true", AI_RATE_LIMIT_HIGH_LIMIT: "10", AI_RATE_LIMIT_PER: "gateway", [`GATEWAY_CLIENT_${field}_0`]: "5000" },
+      `GATEWAY_CLIENT_${field}_0: sets a per-client token limit, but AI_RATE_LIMIT_PER=gateway keeps one bucket for everyone; set AI_RATE_LIMIT_PER=consumer or remove it`],
+    [`client ${field} of 0`, { ...OK, ENABLE_AI_RATE_LIMIT: "true", AI_RATE_LIMIT_HIGH_LIMIT: "10", [`GATEWAY_CLIENT_${field}_0`]: "0" }, `GATEWAY_CLIENT_${field}_0: must be at least 1`],
+    [`client ${field} as a word`, { ...OK, ENABLE_AI_RATE_LIMIT: "true", AI_RATE_LIMIT_HIGH_LIMIT: "10", [`GATEWAY_CLIENT_${field}_0`]: "lots" },
+      `GATEWAY_CLIENT_${field}_0: is not a whole number; write digits only, e.g. GATEWAY_CLIENT_${field}_0=1`],
+  ]),
 ];
 
 describe("settings validation messages", () => {
@@ -212,6 +233,36 @@ describe("settings values", () => {
     });
   });
 
+  it.each([
+    [undefined, ["high", "low"]], ["high,low", ["high", "low"]], [" Low , HIGH ", ["high", "low"]], ["high", ["high"]], ["low", ["low"]],
+  ])("reads AZURE_OPENAI_LANES_N=%s as the lanes %j", (value, lanes) => {
+    const env = { ...OK, AZURE_OPENAI_ENDPOINT_1: "https://b.openai.azure.com", AZURE_OPENAI_KEY_1: "k1", ...(value !== undefined ? { AZURE_OPENAI_LANES_1: value } : {}) };
+    expect(loadSettings(env).settings.backends.map((b) => b.lanes)).toEqual([["high", "low"], lanes]);
+  });
+
+  it.each([
+    ["0", { tokens: 0 }], ["20000", { tokens: 20000 }], ["30%", { tokens_percent: 30 }], ["12.5%", { tokens_percent: 12.5 }], ["0%", { tokens_percent: 0 }], ["100%", { tokens_percent: 100 }],
+  ])("reads LOW_PRIORITY_RESERVE_TOKENS=%s as %j", (value, reserve) => {
+    expect(loadSettings({ ...OK, LOW_PRIORITY_RESERVE_TOKENS: value }).settings.lowReserve).toEqual(reserve);
+  });
+
+  it("reads LOW_PRIORITY_RESERVE_REQUESTS the same way, and no reserve when neither is set", () => {
+    expect(loadSettings({ ...OK, LOW_PRIORITY_RESERVE_REQUESTS: "50" }).settings.lowReserve).toEqual({ requests: 50 });
+    expect(loadSettings({ ...OK, LOW_PRIORITY_RESERVE_REQUESTS: "7.5%", LOW_PRIORITY_RESERVE_TOKENS: "1000" }).settings.lowReserve).toEqual({ tokens: 1000, requests_percent: 7.5 });
+    expect(loadSettings(OK).settings.lowReserve).toBeUndefined();
+  });
+
+  it("reads a client's token limits when its bucket is per client", () => {
+    const env = { ...OK, ENABLE_AI_RATE_LIMIT: "true", AI_RATE_LIMIT_HIGH_LIMIT: "10", GATEWAY_CLIENT_TOKEN_LIMIT_0: "700", GATEWAY_CLIENT_LOW_TOKEN_LIMIT_0: "300" };
+    expect(loadSettings(env).settings.auth.clients[0]).toEqual({ index: 0, name: "alice", keyRef: "GATEWAY_CLIENT_KEY_0", tokenLimit: 700, lowTokenLimit: 300 });
+  });
+
+  it("warns about an unknown LOW_PRIORITY_ variable", () => {
+    expect(loadSettings({ ...OK, LOW_PRIORITY_RESERVE: "5" }).warnings).toContain(
+      "LOW_PRIORITY_RESERVE: is not a Spillway setting and is ignored; check the spelling against docs/configuration.md",
+    );
+  });
+
   it("reads the Responses affinity lifetime, and 0 turns it off", () => {
     expect(loadSettings({ ...MINIMAL_ENV, SPILLWAY_AFFINITY_TTL_S: "3600" }).settings.failover).toEqual({ affinity_ttl_s: 3600 });
     expect(loadSettings({ ...MINIMAL_ENV, SPILLWAY_AFFINITY_TTL_S: "0" }).settings.failover).toEqual({ affinity_ttl_s: 0 });
@@ -279,7 +330,7 @@ describe("the variable catalogue", () => {
   }
 
   it("lists every variable the settings read in KNOWN_VARIABLES", () => {
-    const enableAll = { ...FULL_ENV, LB_ALG: "chash", LB_HASH_ON: "header", LB_HASH_KEY: "x-user", AI_RATE_LIMIT_STRATEGY: "expression", AI_RATE_LIMIT_COST_EXPR: "1" };
+    const enableAll = { ...FULL_ENV, LB_ALG: "chash", LB_HASH_ON: "header", LB_HASH_KEY: "x-user", AI_RATE_LIMIT_STRATEGY: "expression", AI_RATE_LIMIT_COST_EXPR: "1", AZURE_OPENAI_LANES_2: "low" };
     const unknown = [...readNames(enableAll)].filter((n) => !isKnownVariable(n) && !/^(ENABLE_(CORS|IP_RESTRICTION|RATE_LIMIT|QUOTA|OIDC|CACHE|RESPONSE_REWRITE)|AI_PROXY_|RESPONSES_AFFINITY_|GATEWAY_CLIENT_KEY$)/.test(n));
     expect(unknown).toEqual([]);
   });
@@ -287,7 +338,8 @@ describe("the variable catalogue", () => {
   it("documents every variable in docs/configuration.md", () => {
     const doc = readFileSync(path.join(repoRoot, "docs/configuration.md"), "utf8");
     const missing = [...KNOWN_VARIABLES, "AZURE_OPENAI_ENDPOINT_N", "AZURE_OPENAI_KEY_N", "AZURE_OPENAI_NAME_N", "AZURE_OPENAI_WEIGHT_N", "AZURE_OPENAI_PRIORITY_N",
-      "AZURE_OPENAI_DEPLOYMENTS_N", "GATEWAY_CLIENT_NAME_N", "GATEWAY_CLIENT_KEY_N", "KEY_VAULT_URI", "AZURE_CLIENT_ID", "SPILLWAY_ENV_OVERRIDES"]
+      "AZURE_OPENAI_DEPLOYMENTS_N", "AZURE_OPENAI_LANES_N", "GATEWAY_CLIENT_NAME_N", "GATEWAY_CLIENT_KEY_N", "GATEWAY_CLIENT_TOKEN_LIMIT_N", "GATEWAY_CLIENT_LOW_TOKEN_LIMIT_N",
+      "KEY_VAULT_URI", "AZURE_CLIENT_ID", "SPILLWAY_ENV_OVERRIDES"]
       .filter((v) => !doc.includes(`\`${v}\``));
     expect(missing).toEqual([]);
   });

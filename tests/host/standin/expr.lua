@@ -83,7 +83,8 @@ local function compile_expr(e)
         value = nil
     end
     if (op == "~~" or op == "~*") and type(value) == "string" then
-        local _, err = re_find("", value, "jo")
+        -- ngx.re.find returns from, to, err: ".*" matches "" (1, 0), which is no error.
+        local _, _, err = re_find("", value, "jo")
         if err then
             return nil, "invalid regex '" .. value .. "': " .. err
         end

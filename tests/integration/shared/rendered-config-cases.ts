@@ -327,15 +327,30 @@ export function renderedConfigSuite(choice: HostChoice): void {
       expect(since(primary(), before).map((r) => r.path)).toEqual([`/openai/deployments/${EMBEDDING}/embeddings`]);
     });
 
-    it("routes x-priority: low (any case) to the low lane's route, matched first by its vars", async () => {
+    it("routes x-priority: low (any case), or ?priority=low without the header, to the low lane's route, matched first by its vars; refuses any other value", async () => {
       const ask = (priority: string) =>
         newLog(() => openai().chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "hi" }], max_tokens: 3 }, { headers: { "x-priority": priority } }).withResponse());
       const low = await ask(" LOW ");
       expect(low.result.data.object).toBe("chat.completion");
       expect(laneOf(host, low.result.response, low.log)).toBe("low");
-      const normal = await ask("lowish");
+      expect(low.result.response.headers.get("x-gw-priority")).toBe("low");
+      const normal = await ask("High");
       expect(normal.result.data.object).toBe("chat.completion");
       expect(laneOf(host, normal.result.response, normal.log)).toBe("normal");
+      expect(normal.result.response.headers.get("x-gw-priority")).toBe("high");
+      // Without the header, the query decides.
+      const byQuery = await newLog(() => openai().chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "hi" }], max_tokens: 3 }, { query: { priority: "low" } }).withResponse());
+      expect(laneOf(host, byQuery.result.response, byQuery.log)).toBe("low");
+      // Any other value is refused, before any backend: a typo must not move a batch job into the interactive lane.
+      const before = counts();
+      const typo = await fetch(`${gw!.url}/openai/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${CLIENT_KEY}`, "x-priority": "lowish", ...NEW_CONNECTION },
+        body: JSON.stringify({ model: CHAT, messages: [{ role: "user", content: "hi" }], max_tokens: 3 }),
+      });
+      expect(typo.status).toBe(400);
+      expect(((await typo.json()) as { error: { param: string } }).error.param).toBe("x-priority");
+      expect(counts()).toEqual(before);
     });
 
     it("fails over within the request when the preferred backend answers 429, the client never sees it, and the cooldown then holds for every worker", async () => {
