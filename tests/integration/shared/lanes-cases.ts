@@ -19,6 +19,7 @@ import { describeOnHost, NEW_CONNECTION, type HostChoice } from "./hosts.ts";
 const SIM_KEY = "sim-key-0123456789";
 const ALICE_KEY = "alice-key-0123456789abcdef";
 const BOB_KEY = "bob-key-0123456789abcdef012";
+const DAVE_KEY = "dave-key-0123456789abcdef01";
 /** Tokens per minute of every simulator deployment here (and so 10 requests per 10 s). */
 const TPM = 10_000;
 /** The low reserve: 30 % of the reported limit (the toolkit's 30k of 100k). */
@@ -34,8 +35,10 @@ const PROBE_MS = 1000;
 /** Deployments, one per case, so that no case sees another's token window or headroom. */
 const DEPLOYMENTS = ["lanes", "figures", "reserve", "probe", "budget", "shared", "outage", "load"] as const;
 
+const API_URIS = ["/openai/v1/chat/completions", "/openai/v1/completions", "/openai/v1/embeddings", "/openai/v1/responses"];
+
 function route(id: string, test: string, plugins: Record<string, unknown>): Record<string, unknown> {
-  return { id, priority: 10, uris: ["/openai/v1/chat/completions"], vars: [["http_x_test_route", "==", test]], plugins };
+  return { id, priority: 10, uris: API_URIS, vars: [["http_x_test_route", "==", test]], plugins };
 }
 
 function config(sims: SimulatorHandle[], redisPort: number): ProviderConfig {
@@ -71,6 +74,7 @@ function config(sims: SimulatorHandle[], redisPort: number): ProviderConfig {
     consumers: [
       { username: "alice", plugins: { "azure-openai-auth": { key: ALICE_KEY, budget: { high: ALICE_BUDGET, low: ALICE_BUDGET } } } },
       { username: "bob", plugins: { "azure-openai-auth": { key: BOB_KEY, budget: { high: 100_000, low: 100_000 } } } },
+      { username: "dave", plugins: { "azure-openai-auth": { key: DAVE_KEY, budget: { high: 1_000_000, low: 1_000_000 } } } },
       { username: "carol", plugins: { "azure-openai-auth": { key: "carol-key-0123456789abcdef", budget: { high: REDIS_BUDGET, low: REDIS_BUDGET } } } },
     ],
   });
@@ -128,7 +132,10 @@ export function lanesSuite(choice: HostChoice): void {
         apiKey: SIM_KEY,
         requestLogSize: 5000,
         // The load case's calls take 40 ms each, so that gateway noise is small next to them.
-        deployments: Object.fromEntries(DEPLOYMENTS.map((d) => [d, d === "load" ? { model: "gpt-4o", tokensPerMinute: LOAD_TPM, latency: { baseMs: 40 } } : { model: "gpt-4o", tokensPerMinute: TPM }])),
+        deployments: {
+          ...Object.fromEntries(DEPLOYMENTS.map((d) => [d, d === "load" ? { model: "gpt-4o", tokensPerMinute: LOAD_TPM, latency: { baseMs: 40 } } : { model: "gpt-4o", tokensPerMinute: TPM }])),
+          "usage-embed": { model: "text-embedding-3-small" },
+        },
         latency: { baseMs: 0, perTokenMs: 0 },
       })));
       files = config(sims, redis.port);
@@ -283,6 +290,48 @@ export function lanesSuite(choice: HostChoice): void {
       const bob = await chat(a(), { deployment: "budget", headers: { "api-key": BOB_KEY, "x-test-route": "budget" } });
       expect(bob.status).toBe(200);
       expect(severeLines(a().errorLog())).toEqual([]);
+    });
+
+    it("a budget is charged exactly what the backend reported, streamed or not: chat, completions, embeddings, Responses", async () => {
+      const headers = { "content-type": "application/json", "api-key": DAVE_KEY, "x-test-route": "budget", ...NEW_CONNECTION };
+      const send = (path: string, body: Record<string, unknown>) =>
+        fetch(`${a().url}/openai/v1/${path}`, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      /** The usage a client sees: the body's, or a stream's final usage (chat chunk / response.completed). */
+      const usageOf = async (res: Response): Promise<number> => {
+        const text = await res.text();
+        if (!(res.headers.get("content-type") ?? "").startsWith("text/event-stream")) return (JSON.parse(text) as { usage: { total_tokens: number } }).usage.total_tokens;
+        let total = -1;
+        for (const line of text.split("\n")) {
+          if (!line.startsWith("data: {")) continue;
+          const event = JSON.parse(line.slice(6)) as { usage?: { total_tokens: number }; response?: { usage?: { total_tokens: number } } };
+          total = event.usage?.total_tokens ?? event.response?.usage?.total_tokens ?? total;
+        }
+        return total;
+      };
+      const remaining = (res: Response) => Number(res.headers.get("x-ai-consumer-ratelimit-remaining"));
+      const calls: [string, string, Record<string, unknown>][] = [
+        ["chat", "chat/completions", { model: "budget", messages: [{ role: "user", content: "Tell me a story" }], max_tokens: 7 }],
+        ["chat, streamed", "chat/completions", { model: "budget", messages: [{ role: "user", content: "Tell me a story" }], max_tokens: 9, stream: true }],
+        ["completions", "completions", { model: "budget", prompt: "Once upon a time", max_tokens: 5 }],
+        ["embeddings", "embeddings", { model: "usage-embed", input: "The quick brown fox jumps over the lazy dog" }],
+        ["responses", "responses", { model: "budget", input: "Tell me a story", max_output_tokens: 6 }],
+        ["responses, streamed", "responses", { model: "budget", input: "Tell me a story", max_output_tokens: 8, stream: true }],
+      ];
+      // The remaining budget a request sees is the budget minus everything charged before it; a small chat after
+      // each call reads what that call was charged.
+      for (const [name, path, body] of calls) {
+        const res = await send(path, body);
+        expect(res.status, name).toBe(200);
+        const before = remaining(res);
+        const used = await usageOf(res);
+        expect(used, `${name}: usage reported`).toBeGreaterThan(0);
+        // The charge happens in the log phase, after the answer went out.
+        await sleep(50);
+        const next = await send("chat/completions", { model: "budget", messages: [{ role: "user", content: "hi" }], max_tokens: 1 });
+        await next.arrayBuffer();
+        expect(before - remaining(next), `${name}: charged`).toBe(used);
+        await sleep(50);
+      }
     });
 
     it("with policy redis, one budget holds across two replicas: the admitted tokens are the budget plus at most one request's", async () => {
