@@ -44,13 +44,48 @@ export function pluginList(settings: Settings): string[] {
   return list;
 }
 
-/** One JSON object per request; $uri rather than $request_uri so query strings (possible keys) stay out of logs. */
+/**
+ * Spillway's own access-log fields, set by spillway-failover in the log phase (plugins/spillway-failover/access-log.ts):
+ * declared in the location so that nginx knows them, empty on requests the plugin does not see (404s, health).
+ */
+export const SPILLWAY_LOG_VARIABLES = [
+  "spillway_client", "spillway_lane", "spillway_operation", "spillway_deployment", "spillway_backend",
+  "spillway_attempts", "spillway_total_ms", "spillway_stream_cut",
+] as const;
+
+/**
+ * One JSON object per request; $uri rather than $request_uri so query strings (possible keys) stay out of logs.
+ * `attempts` is a JSON array in a string: [{"backend","status","ms","reason"}, ...] (docs/observability.md).
+ */
 const ACCESS_LOG_FORMAT = [
-  '"time":"$time_iso8601"', '"request_id":"$request_id"', '"client":"$remote_addr"', '"method":"$request_method"',
-  '"uri":"$uri"', '"status":"$status"', '"bytes":"$body_bytes_sent"', '"duration_s":"$request_time"',
-  '"request_type":"$request_type"', '"model":"$llm_model"', '"prompt_tokens":"$llm_prompt_tokens"',
-  '"completion_tokens":"$llm_completion_tokens"', '"ttft_ms":"$llm_time_to_first_token"', '"stream":"$llm_stream"',
+  '"time":"$time_iso8601"', '"request_id":"$request_id"', '"remote_addr":"$remote_addr"', '"client":"$spillway_client"',
+  '"lane":"$spillway_lane"', '"method":"$request_method"', '"uri":"$uri"', '"operation":"$spillway_operation"',
+  '"deployment":"$spillway_deployment"', '"status":"$status"', '"backend":"$spillway_backend"',
+  '"attempts":"$spillway_attempts"', '"bytes":"$body_bytes_sent"', '"duration_s":"$request_time"',
+  '"total_ms":"$spillway_total_ms"', '"request_type":"$request_type"', '"model":"$llm_model"',
+  '"prompt_tokens":"$llm_prompt_tokens"', '"completion_tokens":"$llm_completion_tokens"',
+  '"ttft_ms":"$llm_time_to_first_token"', '"stream":"$llm_stream"', '"stream_cut":"$spillway_stream_cut"',
 ].join(",");
+
+/** 3.18's ai-proxy modules load the prometheus exporter and fail without it; our metrics are exported by it. */
+export const REQUIRED_PLUGINS = ["prometheus"] as const;
+
+/** A plugin list the gateway cannot run with: the missing plugin, named. */
+export function pluginListProblem(list: readonly string[]): string | undefined {
+  for (const name of REQUIRED_PLUGINS) {
+    if (!list.includes(name)) {
+      return `the plugin list lacks "${name}": APISIX 3.18's ai-proxy modules load its exporter and fail without it, and Spillway's metrics are exported through it (docs/configuration.md)`;
+    }
+  }
+  return undefined;
+}
+
+function checkedPluginList(settings: Settings): string[] {
+  const list = pluginList(settings);
+  const problem = pluginListProblem(list);
+  if (problem !== undefined) throw new Error(`internal: ${problem}`);
+  return list;
+}
 
 export function buildConfig(settings: Settings): Record<string, unknown> {
   const rt = settings.runtime;
@@ -94,8 +129,9 @@ export function buildConfig(settings: Settings): Record<string, unknown> {
       ...(usesEntra(settings) ? { envs: [...IDENTITY_ENV] } : {}),
       // nginx's own HTML error pages (a header too large, a malformed request, a Lua failure) as OpenAI JSON.
       http_server_configuration_snippet: errorPagesSnippet(),
+      http_server_location_configuration_snippet: SPILLWAY_LOG_VARIABLES.map((v) => `set $${v} '';`).join("\n"),
     },
-    plugins: pluginList(settings),
+    plugins: checkedPluginList(settings),
     plugin_attr: pluginAttr,
   };
 }

@@ -195,6 +195,7 @@ function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpRe
     out["x-gw-backend"] = headerSafeCached(name);
     out["x-gw-attempts"] = `${state.called}`;
     out["x-gw-priority"] = state.lane;
+    state.answered = true;
     out["x-gw-remaining-tokens"] = remainingHeader(upstream, "tokens");
     out["x-gw-remaining-requests"] = remainingHeader(upstream, "requests");
   }

@@ -27,6 +27,8 @@ export interface AttemptRecord {
   cool_until_ms?: number;
   /** True when the backend was not tried because it was cooling. */
   skipped?: boolean;
+  /** Time to the backend's answer (or failure), ms: for the access log. */
+  ms?: number;
   /** A low-priority request skipped it: below its low reserve (reported remaining tokens or requests). */
   reserve?: { below: "tokens" | "requests"; value: number };
 }

@@ -35,7 +35,7 @@ export const METRICS: MetricSpec[] = [
   { name: "spillway_tokens_total", type: "counter", labels: ["route", "client", "lane", "backend", "kind"],
     help: "Tokens the backends reported, by client, lane, answering backend and kind (prompt, completion)." },
   { name: "spillway_stream_cuts_total", type: "counter", labels: ["route", "backend", "reason"],
-    help: "Streams ended early after output had gone out (reason: backend, max_duration, client_disconnect)." },
+    help: "Streams ended early after output had gone out (reason: read_error, max_stream_duration_ms, max_response_bytes, client_disconnect)." },
   { name: "spillway_affinity_total", type: "counter", labels: ["result"],
     help: "Responses API follow-ups: pinned (holder known), unknown (routed normally), holder_retry (asked the holder after another backend did not hold it)." },
   { name: "spillway_redis_errors_total", type: "counter", labels: ["operation"],

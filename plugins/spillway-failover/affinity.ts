@@ -13,6 +13,7 @@ import { SHARED_DICT } from "./cooldown-store";
 import { fetchAffinity, shareAffinity } from "./redis-sync";
 import type { FailoverConf } from "./schema";
 import { usePicked } from "./picker-filter";
+import { requestState } from "./state";
 
 const find = string.find;
 const sub = string.sub;
@@ -81,8 +82,13 @@ export function pinFollowUp(this: void, conf: FailoverConf, ctx: ApisixCtx): voi
   const id = previousResponseId(ctx);
   if (id === undefined) return;
   const holder = holderOf(conf, id);
-  if (holder === undefined) return;
+  const state = requestState(ctx);
+  if (holder === undefined) {
+    if (state !== undefined) state.affinity = "unknown";
+    return;
+  }
   if (holder === ctx.picked_ai_instance_name || usePicked(ctx, holder)) {
+    if (state !== undefined) state.affinity = "pinned";
     // No picker: nothing may fall back to another backend (it would answer that it does not know this id).
     (ctx as unknown as LuaTable<string, unknown>).set("server_picker", undefined);
     return;

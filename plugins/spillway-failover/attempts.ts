@@ -75,7 +75,8 @@ export function recordAttempt(
   state.errors_before_last = errors;
   state.backend = target.backend;
   state.upstream_headers = headers;
-  state.attempts.push({ backend: target.backend, kind, status, cool_until_ms: coolUntil });
+  const ms = state.attempt_started_ms === undefined ? undefined : Math.floor(nowMs - state.attempt_started_ms);
+  state.attempts.push({ backend: target.backend, kind, status, cool_until_ms: coolUntil, ms });
 }
 
 /** A backend was not called because it is cooling, or (a low-priority request) below its low reserve. */

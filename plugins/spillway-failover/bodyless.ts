@@ -97,6 +97,7 @@ function relay(this: void, state: RequestState, res: AiHttpResponse, name: strin
   const gw = gatewayHeaders(name, state.called);
   core.response.set_header("x-gw-backend", gw["x-gw-backend"], "x-gw-attempts", gw["x-gw-attempts"], "x-gw-priority", state.lane);
   state.committed = true;
+  state.answered = true;
   const reader = res.body_reader;
   if (reader !== undefined) {
     while (true) {

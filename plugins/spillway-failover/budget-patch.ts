@@ -5,6 +5,8 @@
  * - A rejection is Azure's 429 shape: OpenAI JSON body, Retry-After (seconds to the window's reset), x-ratelimit-*
  *   headers for the budget, x-gw-priority (lib/budget-rejection.ts). 3.18 answers `{"error_msg":...}` without
  *   Retry-After, which SDKs do not back off on.
+ * - A request without usage (exhausted, or a stream cut before its usage) is not charged, as in 3.18, but without
+ *   3.18's [error] line per such request.
  * - With `policy: redis` and Redis down, counting goes on per node (a copy of the conf with `policy: local`), and
  *   Redis trouble is logged once per interval (redis-sync.ts) instead of failing every request with a 500 (3.18
  *   without allow_degradation) or not counting at all and logging an error per request (with it).
@@ -85,14 +87,19 @@ function access(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx): Lu
   let [code, body] = originalAccess!(down ? localConf(conf) : conf, ctx);
   if (code === COUNT_FAILED && host !== undefined && !down) {
     // Its Redis did not answer: count on this node until it does.
-    markRedisDownAt(host, port!, "client budgets are counted per node");
+    markRedisDownAt(host, port!, "client budgets are counted per node", "budget");
     [code, body] = originalAccess!(localConf(conf), ctx);
   }
   if (code === undefined) return $multi();
+  const state = requestState(ctx);
+  if (state !== undefined) state.budget_rejected = true;
   return refuse(conf, ctx, code, body);
 }
 
 function log(this: void, conf: LuaTable<string, unknown>, ctx: ApisixCtx): void {
+  // No usage to charge (no backend answered, or a stream ended before its usage): 3.18 would log an [error] line
+  // ("failed to get token usage") per such request, and charge nothing either way.
+  if (ctx.ai_token_usage === undefined) return;
   const [host, port] = redisAddress(conf);
   originalLog!(host !== undefined && redisDownAt(host, port!) ? localConf(conf) : conf, ctx);
 }

@@ -92,6 +92,12 @@ export function cool(this: void, key: string, untilMs: number, kind: OutcomeKind
   const ttl = (untilMs - nowMs) / 1000;
   if (ttl <= 0) return;
   shared.set(keyStringsOf(key).cd, `${string.format("%d", untilMs)} ${kind}`, ttl);
+  // The backend's latest cooldown over all its deployments, for the cooldown gauge (metrics.ts); only on failures.
+  const [space] = find(key, ":", 1, true);
+  if (space === undefined) return;
+  const backendKey = `cb:${sub(key, 1, space - 1)}`;
+  const [latest] = shared.get(backendKey);
+  if (typeof latest !== "number" || latest < untilMs) shared.set(backendKey, untilMs, ttl);
 }
 
 export function errorCount(this: void, key: string): number {

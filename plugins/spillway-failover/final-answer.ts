@@ -31,6 +31,9 @@ function answerExhaustion(this: void, state: RequestState, decision: ExhaustionA
   core.response.set_header("content-type", "application/json");
   const gw = gatewayHeaders(state.backend ?? "none", state.called);
   core.response.set_header("x-gw-attempts", gw["x-gw-attempts"], "x-gw-priority", state.lane);
+  state.exhausted_status = status;
+  const reason = headers["x-gw-ratelimit-reason"];
+  if (reason !== undefined) state.refused_below = reason === "requests-below-low-priority-threshold" ? "requests" : "tokens";
   return $multi(status, body);
 }
 

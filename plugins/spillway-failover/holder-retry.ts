@@ -174,6 +174,7 @@ export function notHeldAnswer(this: void, ctx: ApisixCtx, state: RequestState, r
   core.log.info("spillway-failover: ", ctx.picked_ai_instance_name, " answered ", code, " for a previous response; asking ",
     target);
   state.retry_target = target;
+  state.affinity = "holder_retry";
   // ai-proxy-multi must not pick the next instance itself (by weight, and only if its fallback_strategy retries 5xx).
   (ctx as unknown as LuaTable<string, unknown>).set("server_picker", undefined);
   return true;

@@ -23,6 +23,8 @@ import { openAiError } from "../lib/openai-error";
 import type { OpenAiErrorBody } from "../lib/openai-error";
 import { laneOf } from "../lib/low-reserve";
 import { answerOrWait } from "./patches";
+import { countRequest, initMetrics } from "./metrics";
+import { writeLogFields } from "./access-log";
 
 const requestHeader = core.request.header;
 
@@ -41,6 +43,7 @@ export function init(this: void): void {
       "and cooling backends are not skipped");
   }
   installPatches();
+  initMetrics();
 }
 
 /** Inbound x-gw-* are ours to set; a client must not be able to fake them (they are also never forwarded). */
@@ -111,6 +114,18 @@ export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMulti
   // Every instance is cooling: 429 + Retry-After at once (or a wait within max_wait_ms), no attempt.
   if (state.all_cooling && rawPicker(ctx) !== undefined) return answerOrWait(ctx, state, 429, undefined);
   return $multi();
+}
+
+/**
+ * After the answer went out: metrics and the access-log fields, from the request's state. A request refused before
+ * any access phase (bad lane, bad body) has a state too, and is logged like any other.
+ */
+export function log(this: void, _conf: FailoverConf, ctx: ApisixCtx): void {
+  const state = requestState(ctx);
+  if (state === undefined) return;
+  if (ctx.ai_stream_aborted !== undefined) state.stream_cut = ctx.ai_stream_aborted;
+  countRequest(ctx, state);
+  writeLogFields(ctx, state);
 }
 
 /** Runs for every piece of an AI response (plugin.lua_response_filter, §1.4): stream usage for completions. */

@@ -135,6 +135,7 @@ function request(this: void, params: AiHttpParams, timeoutMs: number) {
   }
 
   pendingTimeouts = state.conf;
+  state.attempt_started_ms = nowMs();
   const [res, err, meta] = originalRequest!(params, timeoutMs);
   pendingTimeouts = undefined;
   if (res === undefined) {

@@ -18,6 +18,7 @@ import * as redisModule from "resty.redis";
 import type { OutcomeKind } from "../lib/outcome";
 import { cool, SHARED_DICT } from "./cooldown-store";
 import { adoptBlock } from "./reserve-store";
+import { countRedisError } from "./metrics";
 import type { FailoverConf } from "./schema";
 
 type RedisConf = NonNullable<FailoverConf["redis"]>;
@@ -85,8 +86,9 @@ function report(this: void, what: string, err: unknown): void {
     REPORT_INTERVAL_S, " s, reported once per ", REPORT_INTERVAL_S, " s");
 }
 
-function markDown(this: void, conf: RedisConf, what: string, err: unknown): void {
+function markDown(this: void, conf: RedisConf, operation: string, what: string, err: unknown): void {
   dict()?.set(downKey(conf), true, DOWN_S);
+  countRedisError(operation);
   report(what, err);
 }
 
@@ -101,8 +103,9 @@ export function redisDownAt(this: void, host: string, port: number): boolean {
   return down !== undefined;
 }
 
-export function markRedisDownAt(this: void, host: string, port: number, what: string): void {
+export function markRedisDownAt(this: void, host: string, port: number, what: string, operation: string): void {
   dict()?.set(`rd:down:${host}:${port}`, true, DOWN_S);
+  countRedisError(operation);
   report(what, "no answer");
 }
 
@@ -164,24 +167,24 @@ function push(this: void, premature: boolean, conf: RedisConf, key: string, valu
   if (premature) return;
   const [red, err] = connect(conf);
   if (red === undefined) {
-    markDown(conf, "cooldown not shared with other replicas", err);
+    markDown(conf, "cooldown_push", "cooldown not shared with other replicas", err);
     return;
   }
   const [ok, hsetErr] = red.hset(hashKey(conf), key, value);
   release(red, !failed(ok));
-  if (failed(ok)) markDown(conf, "cooldown not shared with other replicas: failed to push it to redis", hsetErr);
+  if (failed(ok)) markDown(conf, "cooldown_push", "cooldown not shared with other replicas: failed to push it to redis", hsetErr);
 }
 
 function pushAffinity(this: void, premature: boolean, conf: RedisConf, id: string, backend: string, ttl: number): void {
   if (premature) return;
   const [red, err] = connect(conf);
   if (red === undefined) {
-    markDown(conf, "response affinity not shared with other replicas", err);
+    markDown(conf, "affinity_push", "response affinity not shared with other replicas", err);
     return;
   }
   const [ok, setErr] = red.set(`${conf.prefix}:af:${id}`, backend, "EX", ttl);
   release(red, !failed(ok));
-  if (failed(ok)) markDown(conf, "response affinity not shared with other replicas: failed to push it to redis", setErr);
+  if (failed(ok)) markDown(conf, "affinity_push", "response affinity not shared with other replicas: failed to push it to redis", setErr);
 }
 
 /** Shares which backend holds a response, without delaying the request (nothing while Redis is marked down). */
@@ -213,13 +216,13 @@ export function fetchAffinity(this: void, conf: RedisConf, id: string): string |
   if (redisDown(conf)) return undefined;
   const [red, err] = connect(conf);
   if (red === undefined) {
-    markDown(conf, "cannot read response affinity from redis", err);
+    markDown(conf, "affinity_read", "cannot read response affinity from redis", err);
     return undefined;
   }
   const [value, getErr] = red.get(`${conf.prefix}:af:${id}`);
   release(red, !failed(value));
   if (failed(value)) {
-    markDown(conf, "failed to read response affinity from redis", getErr);
+    markDown(conf, "affinity_read", "failed to read response affinity from redis", getErr);
     return undefined;
   }
   return typeof value === "string" ? value : undefined;
@@ -239,13 +242,13 @@ function pull(this: void, premature: boolean, conf: RedisConf, first?: boolean):
 
   const [red, err] = connect(conf);
   if (red === undefined) {
-    markDown(conf, "cannot read other replicas' cooldowns", err);
+    markDown(conf, "cooldown_pull", "cannot read other replicas' cooldowns", err);
     return;
   }
   const [entries, hgetErr] = red.hgetall(hashKey(conf));
   if (entries === undefined || entries === false) {
     red.close();
-    markDown(conf, "failed to read cooldowns from redis", hgetErr);
+    markDown(conf, "cooldown_pull", "failed to read cooldowns from redis", hgetErr);
     return;
   }
   markUp(conf);

@@ -43,6 +43,20 @@ export interface RequestState {
   vetted_key?: string;
   /** A Responses follow-up's backend did not hold its previous response: the instance to ask next (holder-retry.ts). */
   retry_target?: string;
+  /** When the attempt under way was sent (ms), for its entry in the access log. */
+  attempt_started_ms?: number;
+  /** A backend's answer (state.backend's) went to the client. */
+  answered?: boolean;
+  /** No backend could answer: the status the gateway answered instead (final-answer.ts). */
+  exhausted_status?: number;
+  /** That answer refused a low-priority request for the reserve: tokens or requests. */
+  refused_below?: string;
+  /** ai-rate-limiting refused the client's request: its budget is spent (budget-patch.ts). */
+  budget_rejected?: boolean;
+  /** A stream that ended early after output went out: APISIX's ctx.ai_stream_aborted. */
+  stream_cut?: string;
+  /** What Responses affinity did for this request: pinned, unknown, holder_retry. */
+  affinity?: "pinned" | "unknown" | "holder_retry";
 }
 
 export function newRequestState(this: void, conf: FailoverConf): RequestState {

@@ -32,11 +32,12 @@ export interface ProviderConfig {
   cleanup(): void;
 }
 
-export function writeProviderConfig(apisix: Record<string, unknown>): ProviderConfig {
+/** `configExtra`: top-level config.yaml sections added to PROVIDER_CONFIG_YAML's (e.g. plugin_attr). */
+export function writeProviderConfig(apisix: Record<string, unknown>, configExtra: Record<string, unknown> = {}): ProviderConfig {
   const dir = mkdtempSync(path.join(tmpdir(), "spillway-config-"));
   const apisixYaml = path.join(dir, "apisix.yaml");
   const configYaml = path.join(dir, "config.yaml");
   writeFileSync(apisixYaml, toApisixYaml(apisix));
-  writeFileSync(configYaml, toApisixYaml(PROVIDER_CONFIG_YAML, false));
+  writeFileSync(configYaml, toApisixYaml({ ...PROVIDER_CONFIG_YAML, ...configExtra }, false));
   return { apisixYaml, configYaml, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -8,6 +8,7 @@
 import { stringify } from "yaml";
 import { readPath } from "./apisix-yaml.ts";
 import { ACCESS_LOG_FORMAT } from "./gateway.ts";
+import { SPILLWAY_LOG_VARIABLES } from "../../renderer/config-yaml.ts";
 
 export interface ApisixConfigInput {
   base: Record<string, unknown>;
@@ -54,6 +55,10 @@ export function renderApisixConfig(c: ApisixConfigInput): string {
 
   const nginxConfig = obj(base.nginx_config);
   nginxConfig.worker_processes = c.workers;
+  // Spillway's access-log fields, named by ACCESS_LOG_FORMAT (a rendered config declares them too; twice is fine).
+  const declared = SPILLWAY_LOG_VARIABLES.map((v) => `set $${v} '';`).join("\n");
+  const snippet = nginxConfig.http_server_location_configuration_snippet;
+  nginxConfig.http_server_location_configuration_snippet = typeof snippet === "string" && snippet !== "" ? `${snippet}\n${declared}` : declared;
   nginxConfig.error_log_level = nginxConfig.error_log_level ?? "info";
   const http = obj(nginxConfig.http);
   http.access_log_format = ACCESS_LOG_FORMAT;

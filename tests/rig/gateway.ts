@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
+import { SPILLWAY_LOG_VARIABLES } from "../../renderer/config-yaml.ts";
 
 export interface GatewayOptions {
   /** Path to an apisix.yaml as the renderer writes it, ending with #END. */
@@ -67,6 +68,8 @@ export const ACCESS_LOG_FIELDS = [
   "apisix_upstream_response_time",
   /** The nginx worker that served the request: multi-worker suites check that state is shared across workers. */
   "pid",
+  // Spillway's own fields (renderer/config-yaml.ts SPILLWAY_LOG_VARIABLES), declared by both rigs.
+  ...SPILLWAY_LOG_VARIABLES,
 ] as const;
 
 /** The log_format body (use with `escape=json`). */

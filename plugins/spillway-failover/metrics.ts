@@ -1,0 +1,157 @@
+/**
+ * Spillway's metrics in APISIX's own Prometheus registry (the prometheus plugin's exporter, served with APISIX's
+ * metrics at /apisix/prometheus/metrics), from plugins/lib/metric-catalog.ts. Registered once per worker from a
+ * zero-delay timer after init (the exporter creates its registry in the prometheus plugin's init, in an order we do
+ * not control); without the prometheus plugin there are no metrics and nothing else changes.
+ *
+ * Everything per request is counted in the log phase, from the request's state: the client's answer is out by then.
+ */
+import * as core from "apisix.core";
+import { METRICS, outcomeLabel } from "../lib/metric-catalog";
+import type { MetricSpec } from "../lib/metric-catalog";
+import { remaining } from "../lib/retry-signals";
+import { SHARED_DICT } from "./cooldown-store";
+import type { RequestState } from "./state";
+
+interface PromMetric {
+  inc(this: PromMetric, value: number, labels: string[]): void;
+  set(this: PromMetric, value: number, labels: string[]): void;
+  observe(this: PromMetric, value: number, labels: string[]): void;
+}
+
+interface PromRegistry {
+  registry?: LuaTable<string, PromMetric>;
+  counter(this: PromRegistry, name: string, help: string, labels: string[]): PromMetric | undefined;
+  gauge(this: PromRegistry, name: string, help: string, labels: string[]): PromMetric | undefined;
+  histogram(this: PromRegistry, name: string, help: string, labels: string[], buckets?: number[]): PromMetric | undefined;
+}
+
+interface Exporter {
+  get_prometheus(this: void): PromRegistry | undefined;
+}
+
+/** How often this node publishes its cooldown gauges (the other gauges are set as answers come). */
+const GAUGE_INTERVAL_S = 1;
+/** Gauge names; the per-request ones are looked up once per request. */
+let metrics: LuaTable<string, PromMetric> | undefined = undefined;
+/** Backends seen by this worker, for the cooldown gauge (route configs name a handful). */
+const knownBackends = new LuaTable<string, true>();
+let knownCount = 0;
+const MAX_BACKENDS = 256;
+
+function registerOne(this: void, prom: PromRegistry, spec: MetricSpec): PromMetric | undefined {
+  // After a plugin reload the registry still holds them: registering again would log "Duplicate metric".
+  const existing = prom.registry?.get(spec.name);
+  if (existing !== undefined) return existing;
+  if (spec.type === "counter") return prom.counter(spec.name, spec.help, spec.labels);
+  if (spec.type === "gauge") return prom.gauge(spec.name, spec.help, spec.labels);
+  return prom.histogram(spec.name, spec.help, spec.labels, spec.buckets);
+}
+
+function register(this: void, premature: boolean): void {
+  if (premature) return;
+  const [loaded, mod] = pcall(require, "apisix.plugins.prometheus.exporter");
+  const prom = loaded ? (mod as Exporter).get_prometheus() : undefined;
+  if (prom === undefined) {
+    core.log.info("spillway-failover: the prometheus plugin is not enabled; Spillway's metrics are not exported");
+    return;
+  }
+  const table = new LuaTable<string, PromMetric>();
+  for (const spec of METRICS) {
+    const metric = registerOne(prom, spec);
+    if (metric !== undefined) table.set(spec.name, metric);
+  }
+  metrics = table;
+  const [ok, err] = ngx.timer.every(GAUGE_INTERVAL_S, publishCooldowns);
+  if (ok === undefined) core.log.error("spillway-failover: failed to start the cooldown gauge timer: ", err);
+}
+
+/** Called from the plugin's init(): registration waits for the exporter's registry. */
+export function initMetrics(this: void): void {
+  const [ok, err] = ngx.timer.at(0, register);
+  if (ok === undefined) core.log.error("spillway-failover: failed to schedule the metrics registration: ", err);
+}
+
+function metric(this: void, name: string): PromMetric | undefined {
+  return metrics?.get(name);
+}
+
+/** Seconds each known backend still cools (its latest cooldown over every deployment: cooldown-store.ts `cb:`). */
+function publishCooldowns(this: void, premature: boolean): void {
+  if (premature) return;
+  const gauge = metric("spillway_cooldown_remaining_seconds");
+  const shared = ngx.shared[SHARED_DICT];
+  if (gauge === undefined || shared === undefined) return;
+  // One worker per node and interval: the gauge is shared by the workers.
+  const [leader] = shared.add("gauge-lock", true, GAUGE_INTERVAL_S * 0.9);
+  if (!leader) return;
+  const now = ngx.now() * 1000;
+  for (const [backend] of pairs(knownBackends)) {
+    const [until] = shared.get(`cb:${backend}`);
+    const left = typeof until === "number" && until > now ? (until - now) / 1000 : 0;
+    gauge.set(left, [backend]);
+  }
+}
+
+function knowBackend(this: void, backend: string): void {
+  if (knownBackends.get(backend) === true || knownCount >= MAX_BACKENDS) return;
+  knownBackends.set(backend, true);
+  knownCount++;
+}
+
+function routeId(this: void, ctx: ApisixCtx): string {
+  const route = (ctx as unknown as { matched_route?: { value?: { id?: unknown } } }).matched_route;
+  const id = route?.value?.id;
+  return id === undefined ? "" : tostring(id);
+}
+
+/** Per request, in the log phase. */
+export function countRequest(this: void, ctx: ApisixCtx, state: RequestState): void {
+  if (metrics === undefined) return;
+  const route = routeId(ctx);
+  const attempts = metric("spillway_attempts_total")!;
+  const failovers = metric("spillway_failovers_total")!;
+  const last = state.attempts.length;
+  for (let i = 0; i < last; i++) {
+    const a = state.attempts[i]!;
+    knowBackend(a.backend);
+    const outcome = outcomeLabel(a.kind, a.skipped, a.reserve !== undefined);
+    attempts.inc(1, [route, a.backend, outcome]);
+    // Moved on from a backend that was called and failed: a failover (a skip is the plan, not a failover).
+    if (i < last - 1 && a.skipped !== true && a.kind !== "ok" && a.kind !== "client_error") {
+      failovers.inc(1, [route, a.backend, outcome]);
+    }
+  }
+  const lane = state.lane;
+  const backend = state.answered ? state.backend ?? "none" : "none";
+  if (state.exhausted_status !== undefined) {
+    metric("spillway_exhausted_total")!.inc(1, [route, `${state.exhausted_status}`]);
+    if (state.refused_below !== undefined) metric("spillway_low_priority_refusals_total")!.inc(1, [route, state.refused_below]);
+  }
+  const client = ctx.consumer_name ?? "";
+  if (state.budget_rejected === true) metric("spillway_budget_rejections_total")!.inc(1, [route, client, lane]);
+  const usage = ctx.ai_token_usage;
+  if (usage !== undefined && state.answered) {
+    const tokens = metric("spillway_tokens_total")!;
+    const prompt = usage.prompt_tokens ?? 0;
+    const completion = usage.completion_tokens ?? 0;
+    if (prompt > 0) tokens.inc(prompt, [route, client, lane, backend, "prompt"]);
+    if (completion > 0) tokens.inc(completion, [route, client, lane, backend, "completion"]);
+  }
+  if (state.stream_cut !== undefined) metric("spillway_stream_cuts_total")!.inc(1, [route, backend, state.stream_cut]);
+  if (state.affinity !== undefined) metric("spillway_affinity_total")!.inc(1, [state.affinity]);
+  if (state.answered && state.upstream_headers !== undefined) {
+    const tokensLeft = remaining(state.upstream_headers, "tokens");
+    if (tokensLeft !== undefined) metric("spillway_backend_remaining_tokens")!.set(tokensLeft, [backend]);
+    const requestsLeft = remaining(state.upstream_headers, "requests");
+    if (requestsLeft !== undefined) metric("spillway_backend_remaining_requests")!.set(requestsLeft, [backend]);
+  }
+  const ttftMs = tonumber(ctx.var["llm_time_to_first_token"]);
+  if (ttftMs !== undefined && ttftMs > 0 && state.answered) metric("spillway_ttft_seconds")!.observe(ttftMs / 1000, [backend, lane]);
+  metric("spillway_request_duration_seconds")!.observe(ngx.now() - ngx.req.start_time(), [backend, lane]);
+}
+
+/** A failed Redis call (redis-sync.ts, budget-patch.ts), from a request or a timer. */
+export function countRedisError(this: void, operation: string): void {
+  metric("spillway_redis_errors_total")?.inc(1, [operation]);
+}
