@@ -111,6 +111,9 @@ export function buildConfig(settings: Settings): Record<string, unknown> {
       // Nothing here is stored by APISIX (no Admin API, no etcd): field encryption would only try to decrypt our
       // plaintext keys on every load.
       data_encryption: { enable_encrypt_fields: false },
+      // APISIX's request-lifecycle tracer, with telemetry only: spillway-failover opens a span per attempt on it,
+      // which the opentelemetry plugin exports under the request's span.
+      ...(settings.telemetry ? { tracing: true } : {}),
     },
     deployment: {
       role: "data_plane",

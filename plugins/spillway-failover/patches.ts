@@ -26,6 +26,7 @@ import * as aiProxyMultiModule from "apisix.plugins.ai-proxy-multi";
 import * as transportModule from "apisix.plugins.ai-transport.http";
 import * as httpClientModule from "apisix.utils.http";
 import { patchRateLimiting } from "./budget-patch";
+import { finishAttemptSpan, startAttemptSpan } from "./attempt-span";
 import { finalAnswer } from "./final-answer";
 import { takeRetryTarget } from "./holder-retry";
 import { classifyOutcome, shouldFailover } from "../lib/outcome";
@@ -136,10 +137,14 @@ function request(this: void, params: AiHttpParams, timeoutMs: number) {
 
   pendingTimeouts = state.conf;
   state.attempt_started_ms = nowMs();
+  // Until the backend's headers (or its failure): the body is the request span's.
+  const span = startAttemptSpan(target.backend);
   const [res, err, meta] = originalRequest!(params, timeoutMs);
   pendingTimeouts = undefined;
   if (res === undefined) {
-    recordAttempt(state, target, classifyOutcome(undefined, err as string), undefined, undefined, nowMs());
+    const failure = classifyOutcome(undefined, err as string);
+    finishAttemptSpan(span, target.backend, target.deployment, failure, undefined);
+    recordAttempt(state, target, failure, undefined, undefined, nowMs());
     dropPickerWhenDone(state);
     return $multi(undefined, err as string, meta);
   }
@@ -147,6 +152,7 @@ function request(this: void, params: AiHttpParams, timeoutMs: number) {
   res._httpc?.set_timeout(timeoutMs);
   const headers = lowerHeaders(res.headers);
   const kind = classifyOutcome(res.status, undefined);
+  finishAttemptSpan(span, target.backend, target.deployment, kind, res.status);
   recordAttempt(state, target, kind, res.status, headers, nowMs());
   if (shouldFailover(kind)) dropPickerWhenDone(state);
   return $multi(res);

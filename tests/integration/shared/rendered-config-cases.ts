@@ -30,6 +30,7 @@ const CHAT = "gpt-4o-mini";
 /** Their own deployments, so the 429 cooldowns of the failover cases touch nothing else (cooldowns are per deployment). */
 const FAILOVER_CHAT = "gpt-4o-failover";
 const AZURE_FAILOVER_CHAT = "gpt-4o-failover-azure";
+const TRACED_CHAT = "gpt-4o-traced";
 const EMBEDDING = "text-embedding-3-small";
 const API_VERSION = "2024-10-21";
 const E2E_PREFIX = "retry-with-payg";
@@ -106,13 +107,21 @@ function expectOpenAiError(answer: { status: number; contentType: string | null 
   expect(parsed.error).toMatchObject({ message: expect.any(String), type: expect.any(String), code: String(status) });
 }
 
-/** An OTLP/HTTP collector that only counts what it is sent (real APISIX exports spans; the stand-in does not). */
-async function startCollector(): Promise<{ port: number; exports: () => number; stop: () => Promise<void> }> {
+/**
+ * An OTLP/HTTP collector that keeps what it is sent (real APISIX exports spans; the stand-in does not). The export is
+ * protobuf: span names and attribute values appear in it as plain bytes, trace ids as their 16 raw bytes.
+ */
+async function startCollector(): Promise<{ port: number; exports: () => number; received: () => Buffer; stop: () => Promise<void> }> {
   let exports = 0;
+  const bodies: Buffer[] = [];
   const server: Server = createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      if (req.method === "POST" && req.url === "/v1/traces") exports++;
+      if (req.method === "POST" && req.url === "/v1/traces") {
+        exports++;
+        bodies.push(Buffer.concat(chunks));
+      }
       res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
     });
   });
@@ -121,6 +130,7 @@ async function startCollector(): Promise<{ port: number; exports: () => number; 
   return {
     port: typeof addr === "object" && addr ? addr.port : 0,
     exports: () => exports,
+    received: () => Buffer.concat(bodies),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -186,7 +196,7 @@ export function renderedConfigSuite(choice: HostChoice): void {
           startSimulator({
             name: b.name,
             apiKey: SIM_KEY,
-            deployments: { [CHAT]: { model: CHAT }, [FAILOVER_CHAT]: { model: CHAT }, [AZURE_FAILOVER_CHAT]: { model: CHAT }, [EMBEDDING]: { model: EMBEDDING } },
+            deployments: { [CHAT]: { model: CHAT }, [FAILOVER_CHAT]: { model: CHAT }, [AZURE_FAILOVER_CHAT]: { model: CHAT }, [TRACED_CHAT]: { model: CHAT }, [EMBEDDING]: { model: EMBEDDING } },
             latency: { baseMs: 0, perTokenMs: 0, streamIntervalMs: 2 },
           }),
         ),
@@ -209,6 +219,8 @@ export function renderedConfigSuite(choice: HostChoice): void {
         AI_RATE_LIMIT_HIGH_LIMIT: String(HIGH_LIMIT),
         AI_RATE_LIMIT_LOW_LIMIT: String(LOW_LIMIT),
         OTEL_COLLECTOR_ENDPOINT: `127.0.0.1:${collector.port}`,
+        // Every request traced, so that one request's spans can be looked for.
+        OTEL_SAMPLE_RATE: "1",
         APISIX_ACTIVE_HEALTH_CHECKS: "true",
         GATEWAY_E2E_TEST_MODE: "true",
         GATEWAY_E2E_ROUTE_PREFIXES: E2E_PREFIX,
@@ -491,6 +503,36 @@ export function renderedConfigSuite(choice: HostChoice): void {
         expect(collector!.exports()).toBeGreaterThan(0);
       },
       OTEL_EXPORT_WAIT_MS + 5_000,
+    );
+
+    caseOn(host, { nginx: "the stand-in does not model opentelemetry (docs/testing.md, Not modelled)" })(
+      "passes the request's trace context to the backends, and exports each attempt as a span of that trace",
+      async () => {
+        primary().setFaults([{ kind: "status", status: 429, retryAfterMs: 30_000, deployment: TRACED_CHAT }]);
+        try {
+          const before = counts();
+          const { response } = await openai().chat.completions.create({ model: TRACED_CHAT, messages: [{ role: "user", content: "hi" }], max_tokens: 3 }).withResponse();
+          expect(response.headers.get("x-gw-attempts")).toBe("2");
+          const calls = sims.flatMap((sim, i) => since(sim, before[i]!));
+          expect(calls).toHaveLength(2);
+          const parents = calls.map((c) => c.headers["traceparent"]);
+          for (const p of parents) expect(p).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+          const traceId = parents[0]!.split("-")[1]!;
+          expect(parents[1]!.split("-")[1], "both attempts carry the request's trace").toBe(traceId);
+          const has = (bytes: Buffer) => collector!.received().indexOf(bytes) >= 0;
+          const deadline = Date.now() + OTEL_EXPORT_WAIT_MS;
+          while (!has(Buffer.from(traceId, "hex")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+          expect(has(Buffer.from(traceId, "hex")), "the request's trace was exported").toBe(true);
+          const deadline2 = Date.now() + OTEL_EXPORT_WAIT_MS;
+          while (!has(Buffer.from(`spillway.attempt ${response.headers.get("x-gw-backend")}`)) && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 100));
+          for (const name of ["spillway.attempt sim-primary", `spillway.attempt ${response.headers.get("x-gw-backend")}`, "spillway.outcome", "throttled"]) {
+            expect(has(Buffer.from(name)), `the export holds "${name}"`).toBe(true);
+          }
+        } finally {
+          primary().clearFaults();
+        }
+      },
+      OTEL_EXPORT_WAIT_MS * 2 + 5_000,
     );
 
     caseOn(host, { nginx: "the stand-in does not model active health checks (docs/testing.md, Not modelled)" })(
