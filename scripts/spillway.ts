@@ -12,6 +12,7 @@ const COMMAND_MODULES = [
   "./simulator/cli.ts",
   "../renderer/cli.ts",
   "./start/cli.ts",
+  "./status/cli.ts",
   "./deploy/cli.ts",
   "./bench/cli.ts",
   "./chaos/cli.ts",
