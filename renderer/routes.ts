@@ -154,6 +154,21 @@ function pluginStack(settings: Settings, secrets: Secrets, spec: { usage: boolea
   return plugins;
 }
 
+/**
+ * The toolkit's helper endpoint for latency-preference routing (plugins/spillway-failover/preference.ts): a prober
+ * posts the backends fastest first. Only with client auth: without it anyone could reorder the backends.
+ */
+function preferenceRoute(settings: Settings, secrets: Secrets): Json {
+  const conf: Json = { ...failover(settings, secrets, "bodyless"), helper: "set-preferred-backends" };
+  return {
+    id: "spillway-helpers",
+    name: "helpers",
+    methods: ["GET", "POST"],
+    uris: ["/helpers/set-preferred-backends", "/config/set-preferred-backends"],
+    plugins: { [AUTH]: { hide_credentials: true }, [FAILOVER]: conf },
+  };
+}
+
 export function buildRoutes(settings: Settings, secrets: Secrets): Json[] {
   const routes: Json[] = [healthRoute()];
   for (const spec of API_ROUTES) {
@@ -188,6 +203,7 @@ export function buildRoutes(settings: Settings, secrets: Secrets): Json[] {
       }
     }
   }
+  if (settings.auth.required) routes.push(preferenceRoute(settings, secrets));
   routes.push(notFoundRoute());
   return routes;
 }

@@ -17,7 +17,8 @@ import { usageFromChunk } from "./usage";
 import { finalAnswer } from "./final-answer";
 import { newRequestState, requestState } from "./state";
 import type { RequestState } from "./state";
-import { filterPicker, multiConfOf, repickIfCooling } from "./picker-filter";
+import { filterPicker, multiConfOf, repickForPreference, repickIfCooling } from "./picker-filter";
+import { preferenceEndpoint } from "./preference";
 import { checkRequestBody } from "./request-check";
 import { openAiError } from "../lib/openai-error";
 import type { OpenAiErrorBody } from "../lib/openai-error";
@@ -102,10 +103,12 @@ export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMulti
   const state = requestState(ctx) ?? (newRequestState(conf) as RequestState);
   ctx.spillway = state as unknown as LuaTable<string, unknown>;
   if (conf.redis !== undefined) ensureSync(conf.redis);
+  if (conf.helper === "set-preferred-backends") return preferenceEndpoint(conf, ctx);
   const picker = rawPicker(ctx);
   if (picker !== undefined) {
     filterPicker(picker);
     repickIfCooling(ctx, state, picker);
+    repickForPreference(ctx, state);
   }
   pinFollowUp(conf, ctx);
   // A body-less route proxies in before_proxy, like ai-proxy-multi (APISIX skips its nginx upstream).

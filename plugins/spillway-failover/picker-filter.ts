@@ -13,6 +13,7 @@ import { clientPathAndQuery } from "./client-path";
 import { cooldownKey } from "./cooldown-store";
 import type { Cooling } from "./cooldown-store";
 import { pathDeploymentCached } from "../lib/upstream-route";
+import { preferredBackends } from "./preference";
 import { requestState } from "./state";
 import type { RequestState } from "./state";
 
@@ -64,6 +65,8 @@ function filteredGet(this: void, picker: ServerPicker, original: PickerGet, ctx:
   state.picks_filtered = true;
   const deployment = deploymentOf(ctx, state);
   const now = ngxNow() * 1000;
+  const preferred = preferredPick(ctx, state, deployment, now);
+  if (preferred !== undefined) return $multi(preferred);
   let lastCooling: string | undefined = undefined;
   for (let i = 0; i < MAX_PICKS; i++) {
     const [name, err] = original(ctx);
@@ -80,11 +83,56 @@ function filteredGet(this: void, picker: ServerPicker, original: PickerGet, ctx:
       state.vetted_key = key;
       return $multi(name);
     }
-    recordSkip(state, { backend: name, deployment }, cold);
+    // A preferred backend passed over above is already on record.
+    if (!inRound(state, name)) recordSkip(state, { backend: name, deployment }, cold);
     lastCooling = name;
     markTried(picker, ctx, name);
   }
   return $multi(undefined, "too many picks");
+}
+
+/** Whether this request already called `name` (skips do not count). */
+function called(this: void, state: RequestState, name: string): boolean {
+  for (const a of state.attempts) {
+    if (a.backend === name && a.skipped !== true) return true;
+  }
+  return false;
+}
+
+/**
+ * With a preferred-backends order set (preference.ts): the first backend of it that is on this route, not yet
+ * called by this request and available to it. Passed-over ones are recorded as skips. Undefined: pick as usual.
+ */
+function preferredPick(this: void, ctx: ApisixCtx, state: RequestState, deployment: string | undefined, now: number): string | undefined {
+  const order = preferredBackends();
+  if (order === undefined) return undefined;
+  const instances = (multiConfOf(ctx) as { instances?: { name: string }[] } | undefined)?.instances;
+  if (instances === undefined) return undefined;
+  for (const name of order) {
+    let onRoute = false;
+    for (const instance of instances) {
+      if (instance.name === name) onRoute = true;
+    }
+    if (!onRoute || called(state, name)) continue;
+    const key = cooldownKey(name, deployment);
+    const cold = unavailable(state, key, now);
+    if (cold === undefined) {
+      state.vetted_key = key;
+      return name;
+    }
+    if (!inRound(state, name)) recordSkip(state, { backend: name, deployment }, cold);
+  }
+  return undefined;
+}
+
+/**
+ * For a request picked before its route's picker was wrapped (the first one per route version): the preferred
+ * backend instead of the weighted pick, when an order is set.
+ */
+export function repickForPreference(this: void, ctx: ApisixCtx, state: RequestState): void {
+  if (state.picks_filtered || ctx.picked_ai_instance_name === undefined) return;
+  const name = preferredPick(ctx, state, deploymentOf(ctx, state), ngxNow() * 1000);
+  if (name !== undefined && name !== ctx.picked_ai_instance_name) usePicked(ctx, name);
 }
 
 /** Gives a picker the filtering `get`, once. */

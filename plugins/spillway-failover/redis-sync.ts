@@ -201,6 +201,27 @@ export function shareCooldown(this: void, conf: RedisConf, key: string, untilMs:
   if (ok === undefined) report("failed to schedule the redis push", err);
 }
 
+/** The shared-dict key of the preferred-backends order (preference.ts), which the pull also keeps in step. */
+export const PREFERENCE_KEY = "pref";
+
+function pushPreference(this: void, premature: boolean, conf: RedisConf, list: string, ttl: number): void {
+  if (premature) return;
+  const [red, err] = connect(conf);
+  if (red === undefined) {
+    markDown(conf, "preference_push", "preferred backends not shared with other replicas", err);
+    return;
+  }
+  const [ok, setErr] = red.set(`${conf.prefix}:pref`, list, "EX", ttl);
+  release(red, !failed(ok));
+  if (failed(ok)) markDown(conf, "preference_push", "preferred backends not shared with other replicas: failed to push them to redis", setErr);
+}
+
+/** Shares the preferred-backends order with the other replicas (preference.ts). */
+export function sharePreference(this: void, conf: RedisConf, list: string, ttl: number): void {
+  const [ok, err] = ngx.timer.at(0, pushPreference, conf, list, ttl);
+  if (ok === undefined) report("failed to schedule the redis push", err);
+}
+
 /** Shares a backend's low-priority block (reserve-store.ts) with the other replicas, like a cooldown. */
 export function shareLowBlock(this: void, conf: RedisConf, key: string, value: string): void {
   if (redisDown(conf)) return;
@@ -267,6 +288,19 @@ function pull(this: void, premature: boolean, conf: RedisConf, first?: boolean):
   if (stale.length > 0) {
     const [deleted] = red.hdel(hashKey(conf), ...stale);
     ok = !failed(deleted);
+  }
+  // The preferred-backends order another replica was given (preference.ts), kept as long as Redis keeps it.
+  if (ok) {
+    const [preference] = red.get(`${conf.prefix}:pref`);
+    if (typeof preference === "string") {
+      const [current] = shared.get(PREFERENCE_KEY);
+      if (current !== preference) {
+        const [ttl] = red.ttl(`${conf.prefix}:pref`);
+        shared.set(PREFERENCE_KEY, preference, typeof ttl === "number" && ttl > 0 ? ttl : 60);
+      }
+    } else if (preference === undefined) {
+      ok = false;
+    }
   }
   release(red, ok);
 }

@@ -103,6 +103,13 @@ export const schema = {
         "and GET/DELETE /responses/{id} reach it; 0 turns affinity off.",
     },
     redis: redisSchema,
+    helper: {
+      type: "string",
+      enum: ["set-preferred-backends"],
+      description:
+        "Makes the route the toolkit's helper endpoint instead of a proxy: POST {\"preferredBackends\": [names, fastest first]} " +
+        "sets the order every API route tries its backends in (GET reads it); see docs/configuration.md.",
+    },
     backends: {
       type: "array",
       minItems: 1,
@@ -135,6 +142,7 @@ export interface FailoverConf {
   first_byte_timeout_ms: number;
   max_wait_ms: number;
   affinity_ttl_s: number;
+  helper?: "set-preferred-backends";
   backends?: BodylessBackend[];
   redis?: {
     host: string;

@@ -8,4 +8,6 @@ declare module "cjson.safe" {
   /** JSON null: the sentinel cjson decodes `null` to and encodes back to `null`. */
   /** @customName null */
   export const jsonNull: JsonNull;
+  /** A table cjson encodes as [] (an empty Lua table would be {}). */
+  export const empty_array: LuaTable;
 }

@@ -10,6 +10,8 @@ declare interface RestyRedis {
   select(this: RestyRedis, db: number): LuaMultiReturn<[string] | [false | undefined, string]>;
   /** A missing key comes back as ngx.null. */
   get(this: RestyRedis, key: string): LuaMultiReturn<[string | LuaUserdata] | [false | undefined, string]>;
+  /** Seconds left, -1 without expiry, -2 when the key does not exist. */
+  ttl(this: RestyRedis, key: string): LuaMultiReturn<[number] | [false | undefined, string]>;
   set(this: RestyRedis, key: string, value: string, ex: "EX", seconds: number): LuaMultiReturn<[string] | [false | undefined, string]>;
   hset(this: RestyRedis, key: string, field: string, value: string): LuaMultiReturn<[number] | [false | undefined, string]>;
   hdel(this: RestyRedis, key: string, ...fields: string[]): LuaMultiReturn<[number] | [false | undefined, string]>;
