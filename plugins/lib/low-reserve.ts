@@ -90,11 +90,24 @@ export function reserveShortfall(this: void, reserve: LowReserve, headers: Heade
   return false;
 }
 
+function isDigits(this: void, text: string): boolean {
+  if (text.length === 0 || text.length > 15) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /**
  * x-gw-remaining-tokens / -requests: the backend's own reported figure, as a whole number (undefined when it
  * reported none), so that clients and dashboards read the same number the gateway decided with.
  */
 export function remainingHeader(this: void, headers: HeaderTable | undefined, which: "tokens" | "requests"): string | undefined {
-  const value = remaining(headers, which);
+  const text = firstHeader(headers, which === "tokens" ? "x-ratelimit-remaining-tokens" : "x-ratelimit-remaining-requests");
+  if (text === undefined) return undefined;
+  // Azure sends whole numbers: pass them on as they are (this runs on every answer); anything else is normalized.
+  if (isDigits(text)) return text;
+  const value = parseDecimal(text);
   return value === undefined ? undefined : `${Math.floor(value)}`;
 }

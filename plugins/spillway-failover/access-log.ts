@@ -20,13 +20,14 @@ export function writeLogFields(this: void, ctx: ApisixCtx, state: RequestState):
   const entries = attemptEntries(state.attempts);
   // cjson writes an empty table as {}.
   setVar("spillway_attempts", entries.length === 0 ? "[]" : (cjson.encode(entries)[0] as string));
-  setVar("spillway_backend", state.answered ? state.backend ?? "" : "");
+  // Variables start empty: only what has a value is set (each set is a variable lookup in nginx).
+  if (state.answered && state.backend !== undefined) setVar("spillway_backend", state.backend);
   setVar("spillway_lane", state.lane);
-  setVar("spillway_client", ctx.consumer_name ?? "");
+  if (ctx.consumer_name !== undefined) setVar("spillway_client", ctx.consumer_name);
   const uri = ctx.var["uri"] as string | undefined;
   setVar("spillway_operation", operationOf(ctx.var["request_method"] as string, uri ?? ""));
   const model = ctx.var["request_llm_model"];
   setVar("spillway_deployment", state.deployment ?? (uri !== undefined ? pathDeploymentCached(uri) : undefined) ?? (typeof model === "string" ? model : ""));
   setVar("spillway_total_ms", `${Math.floor((ngx.now() - ngx.req.start_time()) * 1000)}`);
-  setVar("spillway_stream_cut", state.stream_cut ?? "");
+  if (state.stream_cut !== undefined) setVar("spillway_stream_cut", state.stream_cut);
 }

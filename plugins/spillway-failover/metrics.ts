@@ -76,9 +76,28 @@ function metric(this: void, name: string): PromMetric | undefined {
   return metrics?.get(name);
 }
 
-/** Seconds each known backend still cools (its latest cooldown over every deployment: cooldown-store.ts `cb:`). */
+/** The last remaining tokens / requests each backend reported to this worker, published by the timer. */
+const lastTokens = new LuaTable<string, number>();
+const lastRequests = new LuaTable<string, number>();
+
+function publishRemaining(this: void): void {
+  const tokens = metric("spillway_backend_remaining_tokens");
+  const requests = metric("spillway_backend_remaining_requests");
+  if (tokens === undefined || requests === undefined) return;
+  for (const [backend, value] of pairs(lastTokens)) tokens.set(value, [backend]);
+  for (const [backend, value] of pairs(lastRequests)) requests.set(value, [backend]);
+  // Published once: a worker that hears nothing new leaves the last figure to the others.
+  for (const [backend] of pairs(lastTokens)) lastTokens.delete(backend);
+  for (const [backend] of pairs(lastRequests)) lastRequests.delete(backend);
+}
+
+/**
+ * Every second in every worker: its remaining-capacity figures; in one worker per node: the seconds each known
+ * backend still cools (its latest cooldown over every deployment: cooldown-store.ts `cb:`).
+ */
 function publishCooldowns(this: void, premature: boolean): void {
   if (premature) return;
+  publishRemaining();
   const gauge = metric("spillway_cooldown_remaining_seconds");
   const shared = ngx.shared[SHARED_DICT];
   if (gauge === undefined || shared === undefined) return;
@@ -141,10 +160,11 @@ export function countRequest(this: void, ctx: ApisixCtx, state: RequestState): v
   if (state.stream_cut !== undefined) metric("spillway_stream_cuts_total")!.inc(1, [route, backend, state.stream_cut]);
   if (state.affinity !== undefined) metric("spillway_affinity_total")!.inc(1, [state.affinity]);
   if (state.answered && state.upstream_headers !== undefined) {
+    // Kept per worker and published by the gauge timer: a gauge set is a shared-dict write, not for every request.
     const tokensLeft = remaining(state.upstream_headers, "tokens");
-    if (tokensLeft !== undefined) metric("spillway_backend_remaining_tokens")!.set(tokensLeft, [backend]);
+    if (tokensLeft !== undefined) lastTokens.set(backend, tokensLeft);
     const requestsLeft = remaining(state.upstream_headers, "requests");
-    if (requestsLeft !== undefined) metric("spillway_backend_remaining_requests")!.set(requestsLeft, [backend]);
+    if (requestsLeft !== undefined) lastRequests.set(backend, requestsLeft);
   }
   const ttftMs = tonumber(ctx.var["llm_time_to_first_token"]);
   if (ttftMs !== undefined && ttftMs > 0 && state.answered) metric("spillway_ttft_seconds")!.observe(ttftMs / 1000, [backend, lane]);

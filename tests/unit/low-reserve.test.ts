@@ -40,3 +40,14 @@ dualHost("reserveShortfall", "lib.low-reserve", "reserveShortfall", reserve.rese
   r("requests percent", { requests_percent: 10 }, { "x-ratelimit-remaining-requests": "9", "x-ratelimit-limit-requests": "100" }, requests(9)),
   r("garbage remaining ignored", { tokens: 10 }, { "x-ratelimit-remaining-tokens": "lots" }, undefined),
 ]);
+
+const h = (name: string, headers: Record<string, string | string[]> | undefined, which: string, expected: string | undefined): DualCase => ({ name, args: [headers, which], expected });
+dualHost("remainingHeader", "lib.low-reserve", "remainingHeader", reserve.remainingHeader, [
+  h("absent", {}, "tokens", undefined),
+  h("no headers", undefined, "requests", undefined),
+  h("a whole number, as is", { "x-ratelimit-remaining-tokens": "99000" }, "tokens", "99000"),
+  h("requests", { "x-ratelimit-remaining-requests": "7" }, "requests", "7"),
+  h("a decimal, floored", { "x-ratelimit-remaining-tokens": "12.7" }, "tokens", "12"),
+  h("repeated: the first", { "x-ratelimit-remaining-tokens": ["5", "9"] }, "tokens", "5"),
+  h("garbage: none", { "x-ratelimit-remaining-tokens": "lots" }, "tokens", undefined),
+]);
