@@ -4,9 +4,11 @@
  *
  *   records (not ok, not client_error)         status  Retry-After / retry-after-ms
  *   none at all                                503     -
- *   all throttled (tried 429 or skipped while  429     time to the earliest recovery (or max_wait_ms: wait instead);
- *     cooling from a 429, or a low-priority           a low-priority request skipped for the reserve also gets
- *     request skipped below the low reserve)           x-gw-ratelimit-reason and x-gw-ratelimit-value
+ *   a low-priority request that skipped a     429     time to the earliest recovery (or a wait), with
+ *     backend below its low reserve                    x-gw-ratelimit-reason and x-gw-ratelimit-value, whatever
+ *                                                      the other backends had
+ *   all throttled (tried 429 or skipped while  429     time to the earliest recovery (or max_wait_ms: wait instead)
+ *     cooling from a 429)
  *   throttled mixed with failures              503     time to the earliest recovery: some capacity comes back
  *                                                      then, but "rate limited" would misdescribe the failures
  *   only skips of error-cooled backends        503     time to the earliest recovery
@@ -106,18 +108,22 @@ export function decideExhaustion(this: void, records: AttemptRecord[], opts: Exh
   const retryMs = recovery === undefined ? undefined : Math.max(1, Math.ceil(recovery - now));
 
   if (records.length === 0) return answer(503, "No backend is available for this request.", undefined);
-  if (failures === 0) {
-    const budget = opts.max_wait_ms - opts.waited_ms;
+  const budget = opts.max_wait_ms - opts.waited_ms;
+  if (reserve !== undefined) {
+    // A low-priority request that found no backend with room for it: refused by its lane, whatever else the other
+    // backends had (the toolkit's headers, low-reserve.ts). Room comes back at the earliest recovery.
     if (retryMs !== undefined && retryMs <= budget) return { action: "wait", wait_ms: retryMs };
-    if (reserve === undefined) return answer(429, "All backends of this gateway are rate limited.", retryMs ?? 1000);
-    // A low-priority request that found no backend above its reserve (the toolkit's headers, low-reserve.ts).
     const message = reserveSkips === records.length
       ? "Low-priority requests are paused: every backend is keeping its remaining capacity for high-priority traffic."
-      : "All backends of this gateway are rate limited or keeping their remaining capacity for high-priority traffic.";
+      : "No backend has room for low-priority requests now: the others are rate limited or failing.";
     const refusal = answer(429, message, retryMs ?? 1000);
     refusal.headers["x-gw-ratelimit-reason"] = `${reserve.reserve!.below}-below-low-priority-threshold`;
     refusal.headers["x-gw-ratelimit-value"] = `${Math.floor(reserve.reserve!.value)}`;
     return refusal;
+  }
+  if (failures === 0) {
+    if (retryMs !== undefined && retryMs <= budget) return { action: "wait", wait_ms: retryMs };
+    return answer(429, "All backends of this gateway are rate limited.", retryMs ?? 1000);
   }
   if (throttled > 0) {
     const detail = `${throttled} rate limited, ${failures} failing`;
