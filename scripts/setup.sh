@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # luajit2 = OpenResty's LuaJIT branch, the one libnginx-mod-http-lua links; it conflicts with Debian's `luajit`.
-APT_PACKAGES=(luajit2 nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache lua-cjson redis-server openssl)
+# prometheus: its promtool checks apisix/observability/alerts.yaml; scripts/observability/snapshot.ts runs the server.
+APT_PACKAGES=(luajit2 nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache lua-cjson redis-server openssl prometheus)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

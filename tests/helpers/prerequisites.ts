@@ -17,6 +17,7 @@ const REQUIRED: ReadonlyArray<{ file: string; from: string }> = [
   { file: "/usr/share/lua/5.1/resty/lrucache.lua", from: "Debian package lua-resty-lrucache" },
   { file: "/usr/lib/x86_64-linux-gnu/lua/5.1/cjson.so", from: "Debian package lua-cjson" },
   { file: "/usr/bin/redis-server", from: "Debian package redis-server" },
+  { file: "/usr/bin/promtool", from: "Debian package prometheus (checks the alert rules)" },
   { file: ".deps/usr/share/lua/5.1/nginx/redis.lua", from: "lua-nginx-redis, unpacked by scripts/setup.sh" },
   { file: "build/lua/apisix/plugins/azure-openai-auth.lua", from: "the Lua build (npm run build)" },
 ];

@@ -41,9 +41,11 @@ describe.skipIf(!canInit)(
         // A copy, so init's .terraform/ and lock file never land in the work tree.
         const work = mkdtempSync(path.join(os.tmpdir(), "spillway-tf-"));
         try {
-          cpSync(path.join(terraformRoot, "modules"), path.join(work, "modules"), { recursive: true });
-          cpSync(path.join(terraformRoot, "stacks"), path.join(work, "stacks"), { recursive: true });
-          const dir = path.join(work, "stacks", STACK_DIR[stage]);
+          // The repository's layout: the observability stack reads apisix/observability/alerts.yaml.
+          cpSync(path.join(terraformRoot, "modules"), path.join(work, "terraform", "modules"), { recursive: true });
+          cpSync(path.join(terraformRoot, "stacks"), path.join(work, "terraform", "stacks"), { recursive: true });
+          cpSync(path.join(terraformRoot, "..", "apisix", "observability"), path.join(work, "apisix", "observability"), { recursive: true });
+          const dir = path.join(work, "terraform", "stacks", STACK_DIR[stage]);
           const env = { ...process.env, TF_IN_AUTOMATION: "1" };
           const init = spawnSync("terraform", [`-chdir=${dir}`, "init", "-backend=false", "-input=false"], { encoding: "utf8", env });
           expect(init.status, init.stderr).toBe(0);

@@ -31,6 +31,25 @@ variable "subscription_id" {
   }
 }
 
+variable "alert_action_group_ids" {
+  type        = list(string)
+  default     = []
+  description = "Action groups notified when a Spillway alert fires (resource IDs). Empty: alerts show in Azure Monitor only."
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for id in var.alert_action_group_ids : can(regex("(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/microsoft\\.insights/actionGroups/[^/]+$", id))])
+    error_message = "alert_action_group_ids must hold action group resource IDs, e.g. the output of `az monitor action-group show -g <rg> -n <name> --query id -o tsv`."
+  }
+}
+
+variable "alerts_enabled" {
+  type        = bool
+  default     = true
+  description = "Evaluate the alert rules of apisix/observability/alerts.yaml (false keeps the rule groups, disabled)."
+  nullable    = false
+}
+
 variable "application_insights_daily_cap_gb" {
   type        = number
   default     = 10
