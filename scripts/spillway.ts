@@ -16,6 +16,7 @@ const COMMAND_MODULES = [
   "./deploy/cli.ts",
   "./bench/cli.ts",
   "./chaos/cli.ts",
+  "./e2e/cli.ts",
 ];
 
 async function main(argv: string[]): Promise<void> {

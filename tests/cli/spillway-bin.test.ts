@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/lib/pins.ts";
 
-const COMMANDS = ["simulator", "render", "start", "demo", "deploy", "bench", "chaos", "status"];
+const COMMANDS = ["simulator", "render", "start", "demo", "deploy", "bench", "chaos", "status", "e2e"];
 const launcher = path.join(repoRoot, "bin/spillway.mjs");
 const elsewhere = mkdtempSync(path.join(tmpdir(), "spillway-cli-"));
 afterAll(() => rmSync(elsewhere, { recursive: true, force: true }));
