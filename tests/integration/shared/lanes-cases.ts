@@ -422,7 +422,8 @@ export function lanesSuite(choice: HostChoice): void {
             lowTokens += LOW_TOKENS;
           } else {
             lowRefused++;
-            await sleep(20);
+            // As an SDK does: back off for the Retry-After the refusal names (1 s at most here).
+            await sleep(Number(res.headers.get("retry-after") ?? "1") * 1000);
           }
         }
       };
