@@ -26,6 +26,8 @@ export function scriptSafe(text: string): string {
   return text.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
 }
 
+const SYMBOLS_UP_TO = 3;
+
 /** The ECharts option of one chart (pure, JSON-serialisable). */
 export function chartOption(spec: ChartSpec): Record<string, unknown> {
   const categories = spec.categories;
@@ -41,13 +43,15 @@ export function chartOption(spec: ChartSpec): Record<string, unknown> {
       type: s.type,
       yAxisIndex: s.yAxis ?? 0,
       data: categories !== undefined ? categories.map((c) => s.data.find(([x]) => x === c)?.[1] ?? 0) : s.data,
-      ...(s.type === "line" ? { showSymbol: false } : {}),
+      // A line of one or two points draws nothing visible without its symbols.
+      ...(s.type === "line" ? { showSymbol: s.data.length <= SYMBOLS_UP_TO } : {}),
       ...(s.type === "scatter" ? { symbolSize: 7 } : {}),
     })),
   };
 }
 
 function tableHtml(t: Table): string {
+  if (t.headers.length === 0) return "<p>(no figures)</p>";
   const head = t.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
   const rows = t.rows.map((r) => `<tr>${r.map((c) => `<td${typeof c === "number" ? ' class="n"' : ""}>${escapeHtml(String(c))}</td>`).join("")}</tr>`).join("\n");
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;

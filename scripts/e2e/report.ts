@@ -17,6 +17,7 @@ export interface RunReport {
 const cell = (v: string | number): string => String(v).replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 export function markdownTable(t: Table): string {
+  if (t.headers.length === 0) return "(no figures)";
   const numeric = t.headers.map((_, i) => t.rows.length > 0 && t.rows.every((r) => typeof r[i] === "number"));
   return [
     `| ${t.headers.map(cell).join(" | ")} |`,

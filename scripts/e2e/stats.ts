@@ -4,6 +4,13 @@
  */
 import { TokensPerMinuteWindow, requestsPer10s } from "../simulator/limiter.ts";
 
+/** The largest value (`empty` for none), without spreading: a --long run has ~10^5 values, past the call stack. */
+export function maxOf(values: Iterable<number>, empty = 0): number {
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  return max === -Infinity ? empty : max;
+}
+
 /** Nearest-rank percentile (p in 0–100); undefined for no values. */
 export function percentile(values: readonly number[], p: number): number | undefined {
   if (values.length === 0) return undefined;
@@ -45,7 +52,7 @@ export function countSeries(times: readonly number[], binS: number): [number, nu
     const bin = Math.floor(t / binS);
     counts.set(bin, (counts.get(bin) ?? 0) + 1);
   }
-  const last = Math.max(...counts.keys());
+  const last = maxOf(counts.keys());
   return Array.from({ length: last + 1 }, (_, i) => [round(i * binS), (counts.get(i) ?? 0) / binS]);
 }
 

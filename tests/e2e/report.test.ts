@@ -41,6 +41,10 @@ describe("text report", () => {
     expect(markdownTable({ headers: ["a", "n"], rows: [["x|y", 1], ["z", 22]] })).toBe("| a | n |\n|---|---:|\n| x\\|y | 1 |\n| z | 22 |");
   });
 
+  it("a scenario that did not complete has no figures, not an empty table", () => {
+    expect(markdownTable({ headers: [], rows: [] })).toBe("(no figures)");
+  });
+
   it("a check line: name, required, measured, PASS/FAIL/SKIP", () => {
     expect(checksTable([equals("errors", 0, 0), skipped("reopen", "too short")])).toContain("| reopen | – | not checked: too short | SKIP |");
   });
@@ -67,12 +71,14 @@ describe("text report", () => {
 
 describe("HTML report", () => {
   it("a time chart: value x axis in seconds; a second y axis when asked", () => {
-    const option = chartOption({ title: "t", xName: "s", yName: "requests/s", y2Name: "ms", series: [{ name: "a", type: "line", data: [[0, 1]] }, { name: "lat", type: "line", data: [[0, 12]], yAxis: 1 }] });
+    const many: [number, number][] = [[0, 1], [1, 2], [2, 3], [3, 4]];
+    const option = chartOption({ title: "t", xName: "s", yName: "requests/s", y2Name: "ms", series: [{ name: "a", type: "line", data: many }, { name: "lat", type: "line", data: [[0, 12]], yAxis: 1 }] });
     expect(option.xAxis).toMatchObject({ type: "value", name: "s" });
     expect(option.yAxis).toEqual([{ type: "value", name: "requests/s" }, { type: "value", name: "ms" }]);
     expect(option.series).toEqual([
-      { name: "a", type: "line", yAxisIndex: 0, data: [[0, 1]], showSymbol: false },
-      { name: "lat", type: "line", yAxisIndex: 1, data: [[0, 12]], showSymbol: false },
+      { name: "a", type: "line", yAxisIndex: 0, data: many, showSymbol: false },
+      // One point: drawn as its symbol, or it would not show at all.
+      { name: "lat", type: "line", yAxisIndex: 1, data: [[0, 12]], showSymbol: true },
     ]);
   });
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { parseExposition } from "../../scripts/lib/prometheus-text.ts";
 import { budgetBounds } from "../../scripts/e2e/scenarios/prioritization-calculating.ts";
-import { lowTokenBounds } from "../../scripts/e2e/scenarios/prioritization-tracking.ts";
+import { backoffMs, lowTokenBounds } from "../../scripts/e2e/scenarios/prioritization-tracking.ts";
 import { IN_FLIGHT_GRACE_MS, callsDuringRests, firstReopen, restsOf, spillsOutsideRests } from "../../scripts/e2e/scenarios/ptu-payg.ts";
 import { windowShare } from "../../scripts/e2e/scenarios/latency-routing.ts";
 import { normalizeFrame, streamFacts } from "../../scripts/e2e/scenarios/streaming.ts";
@@ -45,6 +45,12 @@ describe("prioritization bounds", () => {
   it("low tokens: 70 % of the window, less high's use and one request; plus in-flight requests and a probe a second", () => {
     // The lanes suite's figures: 100k TPM, 4 low users of 2000, 6 s.
     expect(lowTokenBounds(100_000, 6, 4, 2000, 850)).toEqual([70_000 - 850 - 2000, 70_000 + 3 * 2000 + 7 * 2000]);
+  });
+
+  it("a refused low user backs off for the refusal's Retry-After (capped at a minute), else the fallback", () => {
+    expect(backoffMs(sent({ status: 429, headers: { "retry-after": "1" } }), 20)).toBe(1000);
+    expect(backoffMs(sent({ status: 429, headers: { "retry-after": "600" } }), 20)).toBe(60_000);
+    expect(backoffMs(sent({ status: 429 }), 20)).toBe(20);
   });
 
   it("budgets: the budget in every whole window, at most budget + overshoot in every window touched", () => {

@@ -1,6 +1,6 @@
 // The tolerances' arithmetic: percentiles, the share bound, chart bins, and the simulator's window replayed.
 import { describe, expect, it } from "vitest";
-import { burstCapacity, countSeries, meanSeries, median, percentile, replayWindow, shareBound } from "../../scripts/e2e/stats.ts";
+import { binFor, burstCapacity, countSeries, maxOf, meanSeries, median, percentile, replayWindow, shareBound } from "../../scripts/e2e/stats.ts";
 
 describe("percentile", () => {
   it("is the nearest rank, undefined for nothing", () => {
@@ -11,6 +11,16 @@ describe("percentile", () => {
     expect(percentile(v, 0)).toBe(1);
     expect(median([3])).toBe(3);
     expect(percentile([], 50)).toBeUndefined();
+  });
+});
+
+describe("maxOf", () => {
+  it("takes a --long run's 10^5 values (Math.max(...) would overflow the stack) and gives `empty` for none", () => {
+    const many = Array.from({ length: 300_000 }, (_, i) => i % 1000);
+    expect(maxOf(many)).toBe(999);
+    expect(maxOf([])).toBe(0);
+    expect(maxOf([], -1)).toBe(-1);
+    expect(maxOf([-5, -2])).toBe(-2);
   });
 });
 
@@ -31,6 +41,10 @@ describe("chart bins", () => {
     expect(countSeries([0.1, 0.5, 2.2], 1)).toEqual([[0, 2], [1, 0], [2, 1]]);
     expect(countSeries([0.1, 0.5, 2.2], 2)).toEqual([[0, 1], [2, 0.5]]);
     expect(countSeries([], 1)).toEqual([]);
+  });
+
+  it("binFor: a quarter second for --short, the toolkit's 10 s for minutes, 30 s past 10 minutes", () => {
+    expect([binFor(3), binFor(45), binFor(360), binFor(900)]).toEqual([0.25, 1, 10, 30]);
   });
 
   it("meanSeries: the mean per bin, bins without points left out", () => {

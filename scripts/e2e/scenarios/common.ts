@@ -72,7 +72,7 @@ export function perBackendSeries(sents: readonly Sent[], t0: number, label: (bac
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, times]) => ({ name, type: "line", data: countSeries(times, binS) }));
 }
 
-/** Mean latency (ms) by backend over the scenario. */
+/** Mean latency (ms) by backend over the scenario: points, not lines, since a backend without traffic has no bins. */
 export function latencyByBackendSeries(sents: readonly Sent[], t0: number, label: (backend: string) => string, binS = binOf(sents, t0)): Series[] {
   const groups = new Map<string, [number, number][]>();
   for (const s of sents) {
@@ -82,7 +82,7 @@ export function latencyByBackendSeries(sents: readonly Sent[], t0: number, label
     list.push([at(s, t0), s.totalMs]);
     groups.set(key, list);
   }
-  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, points]) => ({ name: `${name} latency`, type: "line", data: meanSeries(points, binS), yAxis: 1 }));
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, points]) => ({ name: `${name} latency`, type: "scatter", data: meanSeries(points, binS), yAxis: 1 }));
 }
 
 export function rpsChart(title: string, series: Series[], extra: Partial<ChartSpec> = {}): ChartSpec {

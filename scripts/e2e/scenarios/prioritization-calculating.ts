@@ -8,7 +8,7 @@
 import { between, check, equals } from "../checks.ts";
 import type { GatewaySpec } from "../gateway-spec.ts";
 import type { Check, LoadKind, Scenario, Series } from "../model.ts";
-import { round } from "../stats.ts";
+import { maxOf, round } from "../stats.ts";
 import { chatPath, type Lane, type Sent } from "../traffic.ts";
 import { at, chatBody, countWhere, prepareSimulators, statusSummary } from "./common.ts";
 import { UNLIMITED } from "./round-robin.ts";
@@ -76,7 +76,7 @@ export const prioritizationTokenCalculating: Scenario = {
     const sents = (await Promise.all(runs)).flat();
     const stats = await ctx.stack.simulators.payg1.stats();
     const durationS = load.durationMs / 1000;
-    const largest = Math.max(0, ...sents.map((s) => s.totalTokens ?? 0));
+    const largest = maxOf(sents.map((s) => s.totalTokens ?? 0));
     // Usage is charged in the log phase, after the answer went out: when a lane's budget is crossed, each of its
     // users may have one request admitted and one answered but not yet charged.
     const overshoot = 2 * load.usersPerLane * largest;

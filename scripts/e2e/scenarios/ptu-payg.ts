@@ -16,7 +16,7 @@ import { between, check, equals, skipped } from "../checks.ts";
 import type { GatewaySpec } from "../gateway-spec.ts";
 import type { Check, LoadKind, Role, Scenario, ScenarioContext, Series } from "../model.ts";
 import type { LatencySetting } from "../simulators.ts";
-import { burstCapacity, replayWindow, round, type ReplayedEntry } from "../stats.ts";
+import { burstCapacity, maxOf, replayWindow, round, type ReplayedEntry } from "../stats.ts";
 import { chatPath, sleep, type Sent } from "../traffic.ts";
 import { chatBody, countWhere, forDeployment, fullLog, loggedCost, loggedStatus, perBackendSeries, prepareSimulators, roleOf, rpsChart, statusSummary } from "./common.ts";
 import { UNLIMITED } from "./round-robin.ts";
@@ -95,7 +95,7 @@ export function callsDuringRests(ptuTimes: readonly number[], rests: readonly Re
 export function firstReopen(ptuTimes: readonly number[], rests: readonly Rest[]): { end: number; next?: number } | undefined {
   const first = rests[0];
   if (first === undefined) return undefined;
-  const end = Math.max(...rests.filter((r) => r.at <= first.at + IN_FLIGHT_GRACE_MS).map((r) => r.until));
+  const end = maxOf(rests.filter((r) => r.at <= first.at + IN_FLIGHT_GRACE_MS).map((r) => r.until));
   const next = ptuTimes.find((t) => t >= end - CLOCK_MS);
   return next === undefined ? { end } : { end, next };
 }
@@ -191,13 +191,13 @@ function ptuPayg(style: "retry" | "breaker"): Scenario {
         const why = ctx.load === "short" ? `min(floor(${tpm} / ${load.maxTokens}), ceil(${tpm} / 1000))` : "its window replayed over the calls it got";
         checks.push(equals(`PTU admitted exactly what its window allows (${why})`, ptuOk, expected));
       } else {
-        checks.push(...breakerChecks(ptuTimes, rests, Math.max(...sents.map((s) => s.sentAt)), load));
+        checks.push(...breakerChecks(ptuTimes, rests, maxOf(sents.map((s) => s.sentAt)), load));
         if (gauge === undefined) checks.push(skipped("the gateway's cooldown for the PTU lasts to the end of its Retry-After", "no metrics endpoint"));
         else {
-          const until = Math.max(0, ...rests.map((r) => r.until));
+          const until = maxOf(rests.map((r) => r.until));
           const expected = Math.max(0, (until - gauge.at) / 1000);
           const lag = GAUGE_PUBLISH_S + ctx.stack.metricsRefreshS;
-          checks.push(between(`the gateway's cooldown for the PTU lasts to the end of its Retry-After (${COOLDOWN_GAUGE}, read ${lag} s late at most)`, gauge.value, Math.max(0, round(expected - 1, 1)), round(expected + lag, 1)));
+          checks.push(between(`the gateway's cooldown for the PTU lasts to the end of its Retry-After (${COOLDOWN_GAUGE}, read ${lag} s late at most)`, gauge.value, Math.max(0, round(expected - 1, 1)), round(expected + lag, 1), (x) => `${x.toFixed(1)} s`));
         }
       }
       const label = roleOf(ctx, ROLES);
