@@ -92,8 +92,8 @@ function publishRemaining(this: void): void {
 }
 
 /**
- * Every second in every worker: its remaining-capacity figures; in one worker per node: the seconds each known
- * backend still cools (its latest cooldown over every deployment: cooldown-store.ts `cb:`).
+ * Every second in every worker: its remaining-capacity figures, and the seconds each backend it knows still cools (its
+ * latest cooldown over every deployment: cooldown-store.ts `cb:`).
  */
 function publishCooldowns(this: void, premature: boolean): void {
   if (premature) return;
@@ -101,9 +101,8 @@ function publishCooldowns(this: void, premature: boolean): void {
   const gauge = metric("spillway_cooldown_remaining_seconds");
   const shared = ngx.shared[SHARED_DICT];
   if (gauge === undefined || shared === undefined) return;
-  // One worker per node and interval: the gauge is shared by the workers.
-  const [leader] = shared.add("gauge-lock", true, GAUGE_INTERVAL_S * 0.9);
-  if (!leader) return;
+  // Every worker, for the backends it has seen (a worker that never called a backend does not know its name); the
+  // value comes from the shared dict, so the workers agree.
   const now = ngx.now() * 1000;
   for (const [backend] of pairs(knownBackends)) {
     const [until] = shared.get(`cb:${backend}`);
