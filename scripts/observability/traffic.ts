@@ -11,7 +11,7 @@ import path from "node:path";
 import { renderOnce } from "../../renderer/cli.ts";
 import { processEnv } from "../../renderer/settings.ts";
 import type { FaultSpec, SimulatorHandle } from "../simulator/index.ts";
-import { DEMO_BACKENDS } from "../start/demo.ts";
+import { DEMO_BACKENDS, demoBackendEnv } from "../start/demo.ts";
 import { buildLua, chooseGateway, launch, luaPathFor } from "../start/gateway.ts";
 import { loopbackListenEnv } from "../start/ports.ts";
 
@@ -112,12 +112,7 @@ export async function startTrafficStack(opts: { build: boolean; say: (line: stri
       ...listen,
       SPILLWAY_LUA_PATH: luaPathFor(choice.kind),
     };
-    DEMO_BACKENDS.forEach((b, i) => {
-      env[`AZURE_OPENAI_ENDPOINT_${i}`] = sims[i]!.url;
-      env[`AZURE_OPENAI_KEY_${i}`] = apiKey;
-      env[`AZURE_OPENAI_NAME_${i}`] = b.name;
-      env[`AZURE_OPENAI_PRIORITY_${i}`] = String(b.priority);
-    });
+    Object.assign(env, demoBackendEnv(sims, apiKey));
     // Only these settings: the operator's AZURE_OPENAI_* must not leak in (as in `spillway demo`).
     const { rendered, loaded } = await renderOnce({ processEnv: env });
     const gateway = await launch({ choice, rendered, settings: loaded.settings, workDir, hostNetwork: true, say });

@@ -84,6 +84,18 @@ async function burst(client: OpenAI, total: number, concurrency: number): Promis
   return outcomes;
 }
 
+/** The renderer's backend variables for the demo's simulators (DEMO_BACKENDS, in order). */
+export function demoBackendEnv(sims: readonly { url: string }[], apiKey: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  DEMO_BACKENDS.forEach((b, i) => {
+    env[`AZURE_OPENAI_ENDPOINT_${i}`] = sims[i]!.url;
+    env[`AZURE_OPENAI_KEY_${i}`] = apiKey;
+    env[`AZURE_OPENAI_NAME_${i}`] = b.name;
+    env[`AZURE_OPENAI_PRIORITY_${i}`] = String(b.priority);
+  });
+  return env;
+}
+
 export async function runDemo(opts: DemoOptions): Promise<ReportInput> {
   const total = positive(opts.requests, 30, "--requests", 1000);
   const concurrency = positive(opts.concurrency, 3, "--concurrency", 64);
@@ -110,12 +122,7 @@ export async function runDemo(opts: DemoOptions): Promise<ReportInput> {
       ...(await loopbackListenEnv()),
       SPILLWAY_LUA_PATH: luaPathFor(choice.kind),
     };
-    DEMO_BACKENDS.forEach((b, i) => {
-      env[`AZURE_OPENAI_ENDPOINT_${i}`] = sims[i]!.url;
-      env[`AZURE_OPENAI_KEY_${i}`] = apiKey;
-      env[`AZURE_OPENAI_NAME_${i}`] = b.name;
-      env[`AZURE_OPENAI_PRIORITY_${i}`] = String(b.priority);
-    });
+    Object.assign(env, demoBackendEnv(sims, apiKey));
     // Only the demo's own settings: the operator's AZURE_OPENAI_* must not leak into a demo.
     const { rendered, loaded } = await renderOnce({ processEnv: env });
     gateway = await launch({ choice, rendered, settings: loaded.settings, workDir, hostNetwork: true, say });
