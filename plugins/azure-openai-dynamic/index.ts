@@ -247,7 +247,10 @@ provider.parse_streaming_response = function (this: AiProvider, ctx, res, target
   }
 
   relayHeaders(state, res, ctx.picked_ai_instance_name);
-  if (state !== undefined) state.committed = true;
+  if (state !== undefined) {
+    state.committed = true;
+    state.streamed = true;
+  }
   const [code] = base.parse_streaming_response(this, ctx, res, targetProto, converter, conf);
   if (code !== undefined) {
     // Bytes already went out: another backend must not be called (APISIX would re-send, §2.7).

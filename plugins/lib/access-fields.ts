@@ -21,22 +21,72 @@ export function operationOf(this: void, method: string, path: string): string {
   return "other";
 }
 
-export interface AttemptEntry {
-  backend: string;
-  /** The backend's status; absent when it was not called or did not answer (timeout, connection error). */
-  status?: number;
-  ms?: number;
-  /** ok, throttled, server_error, timeout, connect_error, client_error; cooling(<kind>) or reserve(<figure>) for a skip. */
-  reason: string;
+const HEX = "0123456789abcdef";
+
+/** A JSON string literal of `text` (quotes, backslashes and control characters escaped; other characters as they are). */
+export function jsonQuoted(this: void, text: string): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 32 && c !== 34 && c !== 92) continue;
+    out = out + text.slice(from, i);
+    if (c === 34) out = out + "\\\"";
+    else if (c === 92) out = out + "\\\\";
+    else out = out + "\\u00" + HEX.charAt(Math.floor(c / 16)) + HEX.charAt(c % 16);
+    from = i + 1;
+  }
+  return "\"" + out + text.slice(from) + "\"";
 }
 
-/** The request's attempts as access-log entries, in order. */
-export function attemptEntries(this: void, records: AttemptRecord[]): AttemptEntry[] {
-  const entries: AttemptEntry[] = [];
-  for (const r of records) {
-    let reason: string = r.kind;
-    if (r.skipped === true) reason = r.reserve !== undefined ? `reserve(${r.reserve.below})` : `cooling(${r.kind})`;
-    entries.push({ backend: r.backend, status: r.status, ms: r.ms, reason });
+/** Backend names as JSON strings, made once per name (names come from the configuration: a handful). */
+let quotedNames: { [name: string]: string | undefined } = {};
+let quotedCount = 0;
+const MAX_QUOTED = 256;
+
+function quotedName(this: void, name: string): string {
+  let quoted = quotedNames[name];
+  if (quoted === undefined) {
+    if (quotedCount >= MAX_QUOTED) {
+      quotedNames = {};
+      quotedCount = 0;
+    }
+    quoted = jsonQuoted(name);
+    quotedNames[name] = quoted;
+    quotedCount++;
   }
-  return entries;
+  return quoted;
+}
+
+const RESERVE_REASON: { [below: string]: string | undefined } = { tokens: "reserve(tokens)", requests: "reserve(requests)" };
+/** cooling(<kind>) per outcome kind (a fixed set), made once. */
+const COOLING_REASON: { [kind: string]: string | undefined } = {};
+
+function coolingReason(this: void, kind: string): string {
+  let reason = COOLING_REASON[kind];
+  if (reason === undefined) {
+    reason = `cooling(${kind})`;
+    COOLING_REASON[kind] = reason;
+  }
+  return reason;
+}
+
+/**
+ * The request's attempts, in order, as the access log's `attempts` field: a JSON array of
+ * `{"backend", "status" (the backend's status; absent when it was not called or did not answer), "ms", "reason"}`,
+ * reason one of ok, throttled, server_error, timeout, connect_error, client_error, or cooling(<kind>) /
+ * reserve(<tokens|requests>) for a backend passed over. Written by concatenation: this runs for every request.
+ */
+export function attemptsField(this: void, records: AttemptRecord[]): string {
+  let out = "[";
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    let reason: string = r.kind;
+    if (r.skipped === true) reason = r.reserve !== undefined ? RESERVE_REASON[r.reserve.below]! : coolingReason(r.kind);
+    out = out + (i === 0 ? "{\"backend\":" : ",{\"backend\":") + quotedName(r.backend);
+    if (r.status !== undefined) out = out + ",\"status\":" + r.status;
+    if (r.ms !== undefined) out = out + ",\"ms\":" + r.ms;
+    out = out + ",\"reason\":\"" + reason + "\"}";
+  }
+  return out + "]";
 }

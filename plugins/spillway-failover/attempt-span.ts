@@ -27,11 +27,26 @@ const STATUS_ERROR = 2;
 
 let tracer: Tracer | false | undefined = undefined;
 let attributes: Attributes | undefined = undefined;
+/** What APISIX's no-op span answers set_attributes with: a span that records nothing gets no attributes built. */
+let noopSetAttributes: unknown = undefined;
 
+interface LocalConf {
+  apisix?: { tracing?: unknown };
+}
+
+/**
+ * The tracer only when config.yaml turns it on (the same test apisix/tracer.lua makes once): with tracing off this
+ * costs one comparison per attempt, not ngx.ctx look-ups and eight attribute tables for a span that drops them.
+ */
 function load(this: void): Tracer | false {
+  const [confOk, confModule] = pcall(require, "apisix.core.config_local");
+  const localConf = confOk ? (confModule as { local_conf(this: void): LocalConf | undefined }).local_conf() : undefined;
+  if (localConf?.apisix?.tracing !== true) return false;
   const [ok, mod] = pcall(require, "apisix.tracer");
   const [attrOk, attr] = pcall(require, "opentelemetry.attribute");
   if (!ok || !attrOk || type(mod) !== "table" || type(attr) !== "table") return false;
+  const [noopOk, noop] = pcall(require, "apisix.utils.noop_span");
+  if (noopOk && type(noop) === "table") noopSetAttributes = (noop as { set_attributes?: unknown }).set_attributes;
   attributes = attr as Attributes;
   return mod as Tracer;
 }
@@ -39,7 +54,9 @@ function load(this: void): Tracer | false {
 export function startAttemptSpan(this: void, backend: string): TraceSpan | undefined {
   if (tracer === undefined) tracer = load();
   if (tracer === false) return undefined;
-  return tracer.start(ngx.ctx, `spillway.attempt ${backend}`, KIND_CLIENT);
+  const span = tracer.start(ngx.ctx, `spillway.attempt ${backend}`, KIND_CLIENT);
+  // Sampled out (or the request's tracing skipped): APISIX hands back its shared no-op span.
+  return span.set_attributes === noopSetAttributes ? undefined : span;
 }
 
 export function finishAttemptSpan(

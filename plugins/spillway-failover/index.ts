@@ -70,6 +70,18 @@ function rawPicker(this: void, ctx: ApisixCtx): Parameters<typeof filterPicker>[
   return (ctx as unknown as { server_picker?: Parameters<typeof filterPicker>[0] }).server_picker;
 }
 
+/**
+ * `?priority=`, parsed only when the request target mentions it: APISIX's `arg_*` variables parse the whole query
+ * into a table, and `http_*` ones run a regex substitution per look-up, for a lane almost every request leaves out.
+ * (The header comes from the request's header table, which ai-proxy-multi reads anyway.)
+ */
+function priorityArg(this: void, ctx: ApisixCtx): string | undefined {
+  const target = ctx.var["real_request_uri"] ?? ctx.var["request_uri"];
+  if (typeof target !== "string" || string.find(target, "priority", 1, true)[0] === undefined) return undefined;
+  const value = ctx.var["arg_priority"];
+  return typeof value === "string" ? value : undefined;
+}
+
 /** 400 for a priority that is neither high nor low: a typo must not put a batch job in the interactive lane. */
 function refuseLane(this: void, which: "invalid-header" | "invalid-query"): LuaMultiReturn<[number, OpenAiErrorBody]> {
   const where = which === "invalid-header" ? "The x-priority header" : "The priority query parameter";
@@ -86,8 +98,8 @@ function refuseLane(this: void, which: "invalid-header" | "invalid-query"): LuaM
 export function rewrite(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMultiReturn<[number, OpenAiErrorBody] | []> {
   const state = newRequestState(conf);
   ctx.spillway = state as unknown as LuaTable<string, unknown>;
-  const header = ctx.var["http_x_priority"] as string | undefined;
-  const lane = laneOf(header, header === undefined ? (ctx.var["arg_priority"] as string | undefined) : undefined);
+  const header = requestHeader(ctx, "x-priority");
+  const lane = laneOf(header, header === undefined ? priorityArg(ctx) : undefined);
   if (lane === "invalid-header" || lane === "invalid-query") return refuseLane(lane);
   state.lane = lane;
   const multiConf = multiConfOf(ctx);
@@ -127,8 +139,9 @@ export function log(this: void, _conf: FailoverConf, ctx: ApisixCtx): void {
   const state = requestState(ctx);
   if (state === undefined) return;
   if (ctx.ai_stream_aborted !== undefined) state.stream_cut = ctx.ai_stream_aborted;
-  countRequest(ctx, state);
-  writeLogFields(ctx, state);
+  const elapsedS = ngx.now() - ngx.req.start_time();
+  countRequest(ctx, state, elapsedS);
+  writeLogFields(ctx, state, elapsedS);
 }
 
 /** Runs for every piece of an AI response (plugin.lua_response_filter, §1.4): stream usage for completions. */

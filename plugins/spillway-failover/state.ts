@@ -47,6 +47,8 @@ export interface RequestState {
   attempt_started_ms?: number;
   /** A backend's answer (state.backend's) went to the client. */
   answered?: boolean;
+  /** That answer was an event stream (its time to first token is a metric). */
+  streamed?: boolean;
   /** No backend could answer: the status the gateway answered instead (final-answer.ts). */
   exhausted_status?: number;
   /** That answer refused a low-priority request for the reserve: tokens or requests. */
@@ -59,8 +61,25 @@ export interface RequestState {
   affinity?: "pinned" | "unknown" | "holder_retry";
 }
 
+/** LuaJIT's table.new (narray, nhash), required by name: it is part of the VM, not a file to bundle. */
+const newTable = require("table.new") as (this: void, narray: number, nhash: number) => LuaTable;
+
+/** Entries a request's state usually ends up with (the fields set below, and those a request sets as it goes). */
+const STATE_FIELDS = 18;
+
+/**
+ * Made with room for the fields a request sets as it goes: a table built from the six below would be grown (and
+ * rehashed) twice while the request runs.
+ */
 export function newRequestState(this: void, conf: FailoverConf): RequestState {
-  return { conf, lane: "high", attempts: [], called: 0, committed: false, waited_ms: 0 };
+  const state = newTable(0, STATE_FIELDS) as unknown as RequestState;
+  state.conf = conf;
+  state.lane = "high";
+  state.attempts = [];
+  state.called = 0;
+  state.committed = false;
+  state.waited_ms = 0;
+  return state;
 }
 
 export function requestState(this: void, ctx: ApisixCtx | undefined): RequestState | undefined {

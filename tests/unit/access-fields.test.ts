@@ -1,4 +1,5 @@
 // access-fields: the operation and the attempts of an access-log line, in Node and under LuaJIT.
+import { expect, it } from "vitest";
 import * as fields from "../../plugins/lib/access-fields.ts";
 import * as catalog from "../../plugins/lib/metric-catalog.ts";
 import { dualHost } from "./lib/dual-host.ts";
@@ -22,26 +23,41 @@ dualHost("operationOf", "lib.access-fields", "operationOf", fields.operationOf, 
   op("POST", "/openai/v1/audio/speech", "other"),
 ]);
 
-dualHost("attemptEntries", "lib.access-fields", "attemptEntries", fields.attemptEntries, [
-  { name: "none", args: [[]], expected: [] },
+const records = [
+  { backend: "east", kind: "throttled", status: 429, ms: 12, cool_until_ms: 5 },
+  { backend: "west", kind: "throttled", skipped: true, cool_until_ms: 9 },
+  { backend: "north", kind: "throttled", skipped: true, reserve: { below: "tokens", value: 10 } },
+  { backend: "south", kind: "timeout", ms: 3000 },
+  { backend: "ptu", kind: "ok", status: 200, ms: 41 },
+  { backend: "odd \"name\" \\ \u0001", kind: "server_error", skipped: true },
+];
+dualHost("attemptsField", "lib.access-fields", "attemptsField", fields.attemptsField, [
+  { name: "none", args: [[]], expected: "[]" },
   {
-    name: "a 429, a skip while cooling, a reserve skip, a timeout and a success",
-    args: [[
-      { backend: "east", kind: "throttled", status: 429, ms: 12, cool_until_ms: 5 },
-      { backend: "west", kind: "throttled", skipped: true, cool_until_ms: 9 },
-      { backend: "north", kind: "throttled", skipped: true, reserve: { below: "tokens", value: 10 } },
-      { backend: "south", kind: "timeout", ms: 3000 },
-      { backend: "ptu", kind: "ok", status: 200, ms: 41 },
-    ]],
-    expected: [
+    name: "a 429, a skip while cooling, a reserve skip, a timeout, a success, an odd name",
+    args: [records],
+    // Exactly what JSON.stringify writes for these entries (key order backend, status, ms, reason).
+    expected: JSON.stringify([
       { backend: "east", status: 429, ms: 12, reason: "throttled" },
       { backend: "west", reason: "cooling(throttled)" },
       { backend: "north", reason: "reserve(tokens)" },
       { backend: "south", ms: 3000, reason: "timeout" },
       { backend: "ptu", status: 200, ms: 41, reason: "ok" },
-    ],
+      { backend: "odd \"name\" \\ \u0001", reason: "cooling(server_error)" },
+    ]),
   },
 ]);
+
+dualHost("jsonQuoted", "lib.access-fields", "jsonQuoted", fields.jsonQuoted, [
+  { name: "plain", args: ["east-1"], expected: JSON.stringify("east-1") },
+  // Control characters as \u00XX (JSON.parse reads them back: checked below).
+  { name: "quote, backslash, newline, tab", args: ["a\"b\\c\nd\te"], expected: '"a\\"b\\\\c\\u000ad\\u0009e"' },
+  { name: "empty", args: [""], expected: "\"\"" },
+]);
+
+it("jsonQuoted output is JSON that reads back as its input", () => {
+  for (const text of ["a\"b\\c\nd\te", "\u0000\u001f", "né-east", ""]) expect(JSON.parse(fields.jsonQuoted(text))).toBe(text);
+});
 
 const outcome = (kind: string, skipped: boolean | undefined, reserve: boolean, expected: string) => ({ name: `${kind} ${skipped ? "skipped" : ""} ${reserve ? "reserve" : ""}`, args: [kind, skipped, reserve], expected });
 dualHost("outcomeLabel", "lib.metric-catalog", "outcomeLabel", catalog.outcomeLabel, [

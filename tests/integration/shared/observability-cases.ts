@@ -130,7 +130,8 @@ export function observabilitySuite(choice: HostChoice): void {
     beforeEach((ctx) => reportLogsOnFailure(ctx, () => gateway));
 
     it("exports every catalog metric with HELP and TYPE once it has been used", async () => {
-      const res = await chat("failover");
+      // Streamed: time to first token is a stream's figure.
+      const res = await chat("failover", { stream: true });
       expect(res.status).toBe(200);
       await res.text();
       const samples = await settled((s) => value(s, "spillway_request_duration_seconds_count", {}) > 0);
@@ -157,7 +158,8 @@ export function observabilitySuite(choice: HostChoice): void {
         expect(Number(line.spillway_total_ms)).toBeGreaterThanOrEqual(0);
 
         const next = logged();
-        const skipped = await chat("failover");
+        // Streamed, so that one of the two also has a time to first token (non-streamed answers have none).
+        const skipped = await chat("failover", { stream: true });
         expect(skipped.status).toBe(200);
         await skipped.text();
         expect(attemptsOf(await logLine(200, "failover", next)).map((a) => [a.backend, a.reason])).toEqual([["primary", "cooling(throttled)"], ["secondary", "ok"]]);
@@ -169,7 +171,8 @@ export function observabilitySuite(choice: HostChoice): void {
           grew(s, "spillway_attempts_total", { backend: "primary", outcome: "cooled_skip" }, 1) &&
           grew(s, "spillway_attempts_total", { backend: "secondary", outcome: "ok" }, 2) &&
           grew(s, "spillway_failovers_total", { backend: "primary" }, 1) &&
-          grew(s, "spillway_ttft_seconds_count", { backend: "secondary" }, 2) &&
+          grew(s, "spillway_ttft_seconds_count", { backend: "secondary" }, 1) &&
+          grew(s, "spillway_request_duration_seconds_count", { backend: "secondary" }, 2) &&
           value(s, "spillway_cooldown_remaining_seconds", { backend: "primary" }) > 0 &&
           value(s, "spillway_backend_remaining_tokens", { backend: "secondary" }) > 0);
         const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
@@ -179,7 +182,8 @@ export function observabilitySuite(choice: HostChoice): void {
         expect(delta("spillway_failovers_total", { route: "chat", backend: "primary", reason: "429" })).toBe(1);
         expect(delta("spillway_tokens_total", { client: "team-obs", lane: "high", backend: "secondary", kind: "completion" })).toBeGreaterThanOrEqual(usage.completion_tokens);
         expect(delta("spillway_tokens_total", { client: "team-obs", lane: "high", backend: "secondary", kind: "prompt" })).toBeGreaterThanOrEqual(usage.prompt_tokens);
-        expect(delta("spillway_ttft_seconds_count", { backend: "secondary", lane: "high" })).toBe(2);
+        expect(delta("spillway_ttft_seconds_count", { backend: "secondary", lane: "high" })).toBe(1);
+        expect(delta("spillway_request_duration_seconds_count", { backend: "secondary", lane: "high" })).toBe(2);
         // The primary cools for its Retry-After (30 s), as the gauge says (published every second).
         const cooling = value(after, "spillway_cooldown_remaining_seconds", { backend: "primary" });
         expect(cooling).toBeGreaterThan(20);
