@@ -11,6 +11,7 @@
  */
 import * as base from "apisix.plugins.ai-providers.base";
 import * as core from "apisix.core";
+import * as resp from "ngx.resp";
 import { connectionTokensOfLower, forwardRequestHeaders, headerSafeCached, relayed } from "../lib/header-policy";
 import { parseEndpoint, upstreamRoute } from "../lib/upstream-route";
 import { isCompletionsPath } from "../lib/usage";
@@ -22,7 +23,7 @@ import { requestState } from "../spillway-failover/state";
 import type { RequestState } from "../spillway-failover/state";
 import { clientPathAndQuery } from "../spillway-failover/client-path";
 import { remainingHeader } from "../lib/low-reserve";
-import { lowerHeaders } from "../spillway-failover/headers";
+import { lowerHeaders, newHeaderTable } from "../spillway-failover/headers";
 import { reviseLastAttempt } from "../spillway-failover/attempts";
 import type { AttemptTarget } from "../spillway-failover/attempts";
 import type { HeaderTable } from "../lib/header-table";
@@ -32,6 +33,7 @@ import { authorizeParams } from "./identity";
 import type { EntraConf } from "./entra-schema";
 
 const lower = string.lower;
+const addHeader = resp.add_header;
 const ngxNow = ngx.now;
 
 /**
@@ -149,7 +151,7 @@ provider.build_request = function (this: AiProvider, conf, body, opts) {
   }
 
   // Client headers minus credentials, x-gw-*, hop-by-hop; then this backend's own auth.
-  const headers = forwardRequestHeaders((opts.client_headers ?? {}) as unknown as HeaderTable) as unknown as
+  const headers = forwardRequestHeaders((opts.client_headers ?? {}) as unknown as HeaderTable, newHeaderTable()) as unknown as
     LuaTable<string, string | string[]>;
   const auth = opts.auth?.header;
   if (auth !== undefined) {
@@ -191,14 +193,26 @@ function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpRe
   for (const [header, value] of pairs(upstream as unknown as LuaTable<string, string | string[]>)) {
     if (header !== "content-type" && relayed(header, true, listed)) out[header] = value;
   }
-  if (state !== undefined && name !== undefined) {
+  if (state === undefined || name === undefined) return;
+  const tokensLeft = remainingHeader(upstream, "tokens");
+  const requestsLeft = remainingHeader(upstream, "requests");
+  if (state.answered === true) {
+    // A second answer in one request (base could not read the first one's body): replace what the first set.
     out["x-gw-backend"] = headerSafeCached(name);
     out["x-gw-attempts"] = `${state.called}`;
     out["x-gw-priority"] = state.lane;
-    state.answered = true;
-    out["x-gw-remaining-tokens"] = remainingHeader(upstream, "tokens");
-    out["x-gw-remaining-requests"] = remainingHeader(upstream, "requests");
+    out["x-gw-remaining-tokens"] = tokensLeft;
+    out["x-gw-remaining-requests"] = requestsLeft;
+    return;
   }
+  // Added, not set: nginx then skips its scan of the response's headers for one of the same name. None is there
+  // yet: a backend's x-gw-* are never relayed, and nothing else sets them before the answer.
+  addHeader("x-gw-backend", headerSafeCached(name));
+  addHeader("x-gw-attempts", `${state.called}`);
+  addHeader("x-gw-priority", state.lane);
+  if (tokensLeft !== undefined) addHeader("x-gw-remaining-tokens", tokensLeft);
+  if (requestsLeft !== undefined) addHeader("x-gw-remaining-requests", requestsLeft);
+  state.answered = true;
 }
 
 /** A created response (non-streamed): its id now lives on this backend. */

@@ -78,15 +78,27 @@ function coolingReason(this: void, kind: string): string {
  * reserve(<tokens|requests>) for a backend passed over. Written by concatenation: this runs for every request.
  */
 export function attemptsField(this: void, records: AttemptRecord[]): string {
-  let out = "[";
-  for (let i = 0; i < records.length; i++) {
+  const n = records.length;
+  if (n === 0) return "[]";
+  // One concatenation per entry, its opening and closing included.
+  let out = "";
+  for (let i = 0; i < n; i++) {
     const r = records[i]!;
     let reason: string = r.kind;
     if (r.skipped === true) reason = r.reserve !== undefined ? RESERVE_REASON[r.reserve.below]! : coolingReason(r.kind);
-    out = out + (i === 0 ? "{\"backend\":" : ",{\"backend\":") + quotedName(r.backend);
-    if (r.status !== undefined) out = out + ",\"status\":" + r.status;
-    if (r.ms !== undefined) out = out + ",\"ms\":" + r.ms;
-    out = out + ",\"reason\":\"" + reason + "\"}";
+    const open = i === 0 ? "[{\"backend\":" : ",{\"backend\":";
+    const close = i === n - 1 ? "\"}]" : "\"}";
+    const name = quotedName(r.backend);
+    // Nested to the right: TSTL keeps `a + b + c` left-nested, one intermediate string per `+` in Lua.
+    if (r.status !== undefined && r.ms !== undefined) {
+      out = out + (open + (name + (",\"status\":" + (r.status + (",\"ms\":" + (r.ms + (",\"reason\":\"" + (reason + close))))))));
+    } else if (r.status !== undefined) {
+      out = out + (open + (name + (",\"status\":" + (r.status + (",\"reason\":\"" + (reason + close))))));
+    } else if (r.ms !== undefined) {
+      out = out + (open + (name + (",\"ms\":" + (r.ms + (",\"reason\":\"" + (reason + close))))));
+    } else {
+      out = out + (open + (name + (",\"reason\":\"" + (reason + close))));
+    }
   }
-  return out + "]";
+  return out;
 }

@@ -128,8 +128,9 @@ export function connectionTokens(this: void, headers: HeaderTable): { [name: str
  * The client's headers that may go to a backend, names lower-cased, values (and arrays) unchanged. One pass: the
  * names Connection lists (rare) are taken out afterwards.
  */
-export function forwardRequestHeaders(this: void, client: HeaderTable): HeaderTable {
-  const out: HeaderTable = {};
+export function forwardRequestHeaders(this: void, client: HeaderTable, into?: HeaderTable): HeaderTable {
+  // `into`: an empty table to fill (the caller may have one with room for the headers already).
+  const out: HeaderTable = into ?? {};
   let connection: HeaderValue | undefined;
   for (const name in client) {
     const lower = lowerName(name);
@@ -145,20 +146,36 @@ export function forwardRequestHeaders(this: void, client: HeaderTable): HeaderTa
   return out;
 }
 
+/** Connection tokens by header value: a backend sends the same one (`keep-alive`) on every answer. */
+let tokensByValue: { [value: string]: { [name: string]: true | undefined } | undefined } = {};
+let tokensByValueCount = 0;
+const MAX_TOKEN_VALUES = 64;
+
 /**
  * Names listed in Connection of headers whose names are already lower-cased (one lookup instead of a scan), or
- * undefined when there is none.
+ * undefined when there is none. The result is shared: read it, never change it.
  */
 export function connectionTokensOfLower(this: void, headers: HeaderTable): { [name: string]: true | undefined } | undefined {
   const value = headers["connection"];
   if (value === undefined) return undefined;
+  if (typeof value === "string") {
+    let known = tokensByValue[value];
+    if (typeof known === "object") return known;
+    known = {};
+    addTokens(known, value);
+    if (tokensByValueCount >= MAX_TOKEN_VALUES) {
+      tokensByValue = {};
+      tokensByValueCount = 0;
+    }
+    tokensByValue[value] = known;
+    tokensByValueCount++;
+    return known;
+  }
   const tokens: { [name: string]: true | undefined } = {};
-  if (typeof value === "string") addTokens(tokens, value);
-  else for (const v of value) addTokens(tokens, v);
+  for (const v of value) addTokens(tokens, v);
   return tokens;
 }
 
-/** Whether a lower-cased backend header reaches the client (see relayResponseHeaders). */
 export function relayed(
   this: void,
   lowerName: string,

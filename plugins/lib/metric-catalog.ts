@@ -47,7 +47,7 @@ export const METRICS: MetricSpec[] = [
   { name: "spillway_backend_remaining_requests", type: "gauge", labels: ["backend"],
     help: "The backend's last reported x-ratelimit-remaining-requests." },
   { name: "spillway_ttft_seconds", type: "histogram", labels: ["backend", "lane"], buckets: LATENCY_BUCKETS,
-    help: "Time from the request to the first byte of the answer the client got (first token of a stream)." },
+    help: "Streamed answers: time from the request to the first event the client got (first token). Non-streamed answers: see spillway_request_duration_seconds." },
   { name: "spillway_request_duration_seconds", type: "histogram", labels: ["backend", "lane"], buckets: LATENCY_BUCKETS,
     help: "Time from the request to the end of the answer, every attempt included (backend: the one that answered, or none)." },
 ];

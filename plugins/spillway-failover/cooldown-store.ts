@@ -70,17 +70,41 @@ export function cooldownKey(this: void, backend: string, deployment: string | un
   return strings.key;
 }
 
+/**
+ * The last cooldown value read per key and what it says, so that a backend skipped by every request while it cools
+ * costs a shared-dict read and a string comparison (LuaJIT interns strings: the same value is the same string),
+ * not a parse and a new table each time. Callers only read what they get.
+ */
+let lastRaw = new LuaTable<string, string>();
+let lastParsed = new LuaTable<string, Cooling>();
+let parsedCount = 0;
+
+function parseCooling(this: void, key: string, value: string): Cooling | undefined {
+  const [space] = find(value, " ", 1, true);
+  if (space === undefined) return undefined;
+  const until = tonumber(sub(value, 1, space - 1));
+  if (until === undefined) return undefined;
+  const parsed: Cooling = { until_ms: until, kind: sub(value, space + 1) as OutcomeKind };
+  if (parsedCount >= MAX_KEYS) {
+    lastRaw = new LuaTable();
+    lastParsed = new LuaTable();
+    parsedCount = 0;
+  }
+  if (lastRaw.get(key) === undefined) parsedCount++;
+  lastRaw.set(key, value);
+  lastParsed.set(key, parsed);
+  return parsed;
+}
+
 /** The active cooldown of a backend, if any. */
 export function cooling(this: void, key: string, nowMs: number): Cooling | undefined {
   const shared = dict();
   if (shared === undefined) return undefined;
   const [value] = shared.get(keyStringsOf(key).cd);
   if (typeof value !== "string") return undefined;
-  const [space] = find(value, " ", 1, true);
-  if (space === undefined) return undefined;
-  const until = tonumber(sub(value, 1, space - 1));
-  if (until === undefined || until <= nowMs) return undefined;
-  return { until_ms: until, kind: sub(value, space + 1) as OutcomeKind };
+  const parsed = lastRaw.get(key) === value ? lastParsed.get(key) : parseCooling(key, value);
+  if (parsed === undefined || parsed.until_ms <= nowMs) return undefined;
+  return parsed;
 }
 
 /** Stores a cooldown, keeping the later one when another worker already stored a longer one. */

@@ -3,6 +3,7 @@
  * plugin's rewrite phase (so that the picker filter has it when ai-proxy-multi picks in its access phase), the
  * transport wrapper and the provider; read by the before_proxy wrapper.
  */
+import { newTable } from "./headers";
 import type { AttemptRecord } from "../lib/exhaustion";
 import type { HeaderTable } from "../lib/header-table";
 import type { FailoverConf } from "./schema";
@@ -61,8 +62,6 @@ export interface RequestState {
   affinity?: "pinned" | "unknown" | "holder_retry";
 }
 
-/** LuaJIT's table.new (narray, nhash), required by name: it is part of the VM, not a file to bundle. */
-const newTable = require("table.new") as (this: void, narray: number, nhash: number) => LuaTable;
 
 /** Entries a request's state usually ends up with (the fields set below, and those a request sets as it goes). */
 const STATE_FIELDS = 18;

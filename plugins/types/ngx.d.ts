@@ -160,3 +160,10 @@ declare interface Ngx {
 }
 
 declare const ngx: Ngx;
+
+/** lua-resty-core's ngx.resp (ngx/resp.lua). */
+/** @noResolution */
+declare module "ngx.resp" {
+  /** Adds a response header line without replacing one of the same name (nginx skips its scan for it). */
+  export function add_header(this: void, name: string, value: string | string[]): void;
+}

@@ -21,7 +21,7 @@
  * The builds run one after the other in one session; the table gives the median over rounds and the ratio to the
  * stock route of the same build (b and c to a, e to d).
  *
- * Then, for --diff-build (default: the last build), the per-function difference e − d per request (self cost,
+ * Then, for --diff-build (default: the last build), the per-function differences e − d and c − b per request (self cost,
  * callgrind_annotate; inclusive beside it where callgrind's call graph is sound), with LuaJIT's machine code named
  * by the trace it belongs to (callgrind-traces.lua records every trace's address, start and Lua functions).
  *
@@ -1159,6 +1159,9 @@ async function main(): Promise<void> {
   if (diffResults.length > 0) {
     report.push("");
     report.push(functionDiff(diffResults, "d", "e", opts.top));
+    // What a cooled skip adds to Spillway's own route.
+    report.push("");
+    report.push(functionDiff(diffResults, "b", "c", opts.top));
   }
   const text = `${report.join("\n")}\n`;
   writeFileSync(path.join(work, "report.md"), text);

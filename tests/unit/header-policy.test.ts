@@ -94,3 +94,13 @@ dualHost("forwardRequestHeaders", MOD, "forwardRequestHeaders", hp.forwardReques
 dualHost("relayResponseHeaders", MOD, "relayResponseHeaders", hp.relayResponseHeaders, relay);
 dualHost("requestDropReason", MOD, "requestDropReason", hp.requestDropReason, reasons);
 dualHost("gatewayHeaders", MOD, "gatewayHeaders", hp.gatewayHeaders, gw);
+
+// Read on every answer; the result for a single value is remembered per value (a backend repeats it).
+const connection: DualCase[] = [
+  { name: "no Connection", args: [{ "content-type": "application/json" }], expected: undefined },
+  { name: "keep-alive", args: [{ connection: "keep-alive" }], expected: { "keep-alive": true } },
+  { name: "keep-alive again (remembered)", args: [{ connection: "keep-alive" }], expected: { "keep-alive": true } },
+  { name: "a list, mixed case and spaces", args: [{ connection: "Close,  X-Trace-Hop " }], expected: { close: true, "x-trace-hop": true } },
+  { name: "two header lines", args: [{ connection: ["keep-alive", "X-A"] }], expected: { "keep-alive": true, "x-a": true } },
+];
+dualHost("connectionTokensOfLower", MOD, "connectionTokensOfLower", hp.connectionTokensOfLower, connection);
