@@ -15,6 +15,7 @@ import * as resp from "ngx.resp";
 import { connectionTokensOfLower, forwardRequestHeaders, headerSafeCached, relayed } from "../lib/header-policy";
 import { parseEndpoint, upstreamRoute } from "../lib/upstream-route";
 import { isCompletionsPath } from "../lib/usage";
+import { intText } from "../lib/access-fields";
 import { usageFromBody } from "../spillway-failover/usage";
 import { createdResponseId, rememberResponse } from "../spillway-failover/affinity";
 import { notHeldAnswer } from "../spillway-failover/holder-retry";
@@ -199,7 +200,7 @@ function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpRe
   if (state.answered === true) {
     // A second answer in one request (base could not read the first one's body): replace what the first set.
     out["x-gw-backend"] = headerSafeCached(name);
-    out["x-gw-attempts"] = `${state.called}`;
+    out["x-gw-attempts"] = intText(state.called);
     out["x-gw-priority"] = state.lane;
     out["x-gw-remaining-tokens"] = tokensLeft;
     out["x-gw-remaining-requests"] = requestsLeft;
@@ -208,7 +209,7 @@ function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpRe
   // Added, not set: nginx then skips its scan of the response's headers for one of the same name. None is there
   // yet: a backend's x-gw-* are never relayed, and nothing else sets them before the answer.
   addHeader("x-gw-backend", headerSafeCached(name));
-  addHeader("x-gw-attempts", `${state.called}`);
+  addHeader("x-gw-attempts", intText(state.called));
   addHeader("x-gw-priority", state.lane);
   if (tokensLeft !== undefined) addHeader("x-gw-remaining-tokens", tokensLeft);
   if (requestsLeft !== undefined) addHeader("x-gw-remaining-requests", requestsLeft);

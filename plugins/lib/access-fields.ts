@@ -21,6 +21,26 @@ export function operationOf(this: void, method: string, path: string): string {
   return "other";
 }
 
+/** Whole numbers below this have their text made once (statuses, milliseconds, attempt counts). */
+const SMALL_INTS = 4096;
+const intTexts: (string | undefined)[] = [];
+
+/**
+ * `n` as text, for the whole numbers every request writes (a status, a few milliseconds, an attempt count):
+ * LuaJIT formats each number it turns into a string with %.14g, which is slow for what is always a small integer.
+ */
+export function intText(this: void, n: number): string {
+  if (n >= 0 && n < SMALL_INTS && Math.floor(n) === n) {
+    let text = intTexts[n];
+    if (text === undefined) {
+      text = `${n}`;
+      intTexts[n] = text;
+    }
+    return text;
+  }
+  return `${n}`;
+}
+
 const HEX = "0123456789abcdef";
 
 /** A JSON string literal of `text` (quotes, backslashes and control characters escaped; other characters as they are). */
@@ -91,11 +111,11 @@ export function attemptsField(this: void, records: AttemptRecord[]): string {
     const name = quotedName(r.backend);
     // Nested to the right: TSTL keeps `a + b + c` left-nested, one intermediate string per `+` in Lua.
     if (r.status !== undefined && r.ms !== undefined) {
-      out = out + (open + (name + (",\"status\":" + (r.status + (",\"ms\":" + (r.ms + (",\"reason\":\"" + (reason + close))))))));
+      out = out + (open + (name + (",\"status\":" + (intText(r.status) + (",\"ms\":" + (intText(r.ms) + (",\"reason\":\"" + (reason + close))))))));
     } else if (r.status !== undefined) {
-      out = out + (open + (name + (",\"status\":" + (r.status + (",\"reason\":\"" + (reason + close))))));
+      out = out + (open + (name + (",\"status\":" + (intText(r.status) + (",\"reason\":\"" + (reason + close))))));
     } else if (r.ms !== undefined) {
-      out = out + (open + (name + (",\"ms\":" + (r.ms + (",\"reason\":\"" + (reason + close))))));
+      out = out + (open + (name + (",\"ms\":" + (intText(r.ms) + (",\"reason\":\"" + (reason + close))))));
     } else {
       out = out + (open + (name + (",\"reason\":\"" + (reason + close))));
     }

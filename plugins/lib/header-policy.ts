@@ -88,9 +88,25 @@ export function requestDropReason(this: void, lowerName: string): DropReason | u
   return undefined;
 }
 
+/**
+ * What nginx's own proxy module does not pass from an upstream by default (proxy_hide_header's defaults): the
+ * gateway's nginx writes its own Date and Server, and X-Pad and X-Accel-* are instructions to nginx, not the client.
+ */
+const PROXY_HIDDEN: { [name: string]: true | undefined } = {
+  date: true,
+  server: true,
+  "x-pad": true,
+  "x-accel-expires": true,
+  "x-accel-redirect": true,
+  "x-accel-limit-rate": true,
+  "x-accel-buffering": true,
+  "x-accel-charset": true,
+};
+
 /** Whether a response header (lower-cased name) is kept from the client. */
 export function responseDropped(this: void, lowerName: string, rechunked: boolean): boolean {
   if (HOP_BY_HOP[lowerName] === true) return true;
+  if (PROXY_HIDDEN[lowerName] === true) return true;
   if (isGatewayHeader(lowerName)) return true;
   return rechunked && lowerName === "content-length";
 }

@@ -3,7 +3,7 @@
  * location, renderer/config-yaml.ts) and names in access_log_format; set in the log phase, which runs before nginx
  * writes the line. Where they are not declared (a hand-written config.yaml) nothing is set: checked once per worker.
  */
-import { attemptsField, operationOf } from "../lib/access-fields";
+import { attemptsField, intText, operationOf } from "../lib/access-fields";
 import { pathDeploymentCached } from "../lib/upstream-route";
 import type { RequestState } from "./state";
 
@@ -46,6 +46,6 @@ export function writeLogFields(this: void, ctx: ApisixCtx, state: RequestState, 
   setVar("spillway_operation", uri === undefined ? "other" : operationOfRequest(ctx, uri));
   const model = ctx.var["request_llm_model"];
   setVar("spillway_deployment", state.deployment ?? (uri !== undefined ? pathDeploymentCached(uri) : undefined) ?? (typeof model === "string" ? model : ""));
-  setVar("spillway_total_ms", `${Math.floor(elapsedS * 1000)}`);
+  setVar("spillway_total_ms", intText(Math.floor(elapsedS * 1000)));
   if (state.stream_cut !== undefined) setVar("spillway_stream_cut", state.stream_cut);
 }

@@ -27,7 +27,6 @@ import { answerOrWait } from "./patches";
 import { countRequest, initMetrics } from "./metrics";
 import { writeLogFields } from "./access-log";
 
-const requestHeader = core.request.header;
 
 export const version = 0.1;
 export const priority = PRIORITY;
@@ -46,9 +45,6 @@ export function init(this: void): void {
   installPatches();
   initMetrics();
 }
-
-/** Inbound x-gw-* are ours to set; a client must not be able to fake them (they are also never forwarded). */
-const GATEWAY_HEADERS = ["x-gw-backend", "x-gw-attempts"];
 
 /**
  * 3.18 detects the client protocol from the URI suffix `/v1/responses` only, so the Azure SDK's
@@ -73,7 +69,6 @@ function rawPicker(this: void, ctx: ApisixCtx): Parameters<typeof filterPicker>[
 /**
  * `?priority=`, parsed only when the request target mentions it: APISIX's `arg_*` variables parse the whole query
  * into a table, and `http_*` ones run a regex substitution per look-up, for a lane almost every request leaves out.
- * (The header comes from the request's header table, which ai-proxy-multi reads anyway.)
  */
 function priorityArg(this: void, ctx: ApisixCtx): string | undefined {
   const target = ctx.var["real_request_uri"] ?? ctx.var["request_uri"];
@@ -98,7 +93,9 @@ function refuseLane(this: void, which: "invalid-header" | "invalid-query"): LuaM
 export function rewrite(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMultiReturn<[number, OpenAiErrorBody] | []> {
   const state = newRequestState(conf);
   ctx.spillway = state as unknown as LuaTable<string, unknown>;
-  const header = requestHeader(ctx, "x-priority");
+  // ngx.var: one look at the request's headers. (APISIX's ctx.var runs a regex substitution per http_* name, and
+  // core.request.header reads every header into a table when nginx is not APISIX's own build.)
+  const header = ngx.var["http_x_priority"] as string | undefined;
   const lane = laneOf(header, header === undefined ? priorityArg(ctx) : undefined);
   if (lane === "invalid-header" || lane === "invalid-query") return refuseLane(lane);
   state.lane = lane;
@@ -109,9 +106,6 @@ export function rewrite(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMult
 
 export function access(this: void, conf: FailoverConf, ctx: ApisixCtx): LuaMultiReturn<[number?, unknown?]> {
   fixResponsesProtocol(ctx);
-  for (const header of GATEWAY_HEADERS) {
-    if (requestHeader(ctx, header) !== undefined) core.request.set_header(ctx, header, undefined);
-  }
   const state = requestState(ctx) ?? (newRequestState(conf) as RequestState);
   ctx.spillway = state as unknown as LuaTable<string, unknown>;
   if (conf.redis !== undefined) ensureSync(conf.redis);

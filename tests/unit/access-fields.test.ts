@@ -48,6 +48,15 @@ dualHost("attemptsField", "lib.access-fields", "attemptsField", fields.attemptsF
   },
 ]);
 
+dualHost("intText", "lib.access-fields", "intText", fields.intText, [
+  { name: "0", args: [0], expected: "0" },
+  { name: "200", args: [200], expected: "200" },
+  { name: "200 again (remembered)", args: [200], expected: "200" },
+  { name: "4095", args: [4095], expected: "4095" },
+  { name: "above the memo", args: [123456], expected: "123456" },
+  { name: "negative", args: [-3], expected: "-3" },
+]);
+
 dualHost("jsonQuoted", "lib.access-fields", "jsonQuoted", fields.jsonQuoted, [
   { name: "plain", args: ["east-1"], expected: JSON.stringify("east-1") },
   // Control characters as \u00XX (JSON.parse reads them back: checked below).

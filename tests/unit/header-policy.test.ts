@@ -73,6 +73,11 @@ const forward: DualCase[] = [
 const relay: DualCase[] = [
   { name: "streamed (re-chunked): content-length dropped", args: [upstream, true], expected: relayedCommon },
   { name: "relayed as is: content-length kept", args: [upstream, false], expected: { ...relayedCommon, "content-length": "1234" } },
+  {
+    name: "what nginx's proxy module hides by default (Date, Server, X-Pad, X-Accel-*) stays behind",
+    args: [{ Date: "Sun, 06 Dec 2026 21:00:00 GMT", Server: "Microsoft-HTTPAPI/2.0", "X-Pad": "avoid browser bug", "X-Accel-Buffering": "no", "x-ms-region": "East US" }, true],
+    expected: { "x-ms-region": "East US" },
+  },
 ];
 
 const reasons: DualCase[] = [
