@@ -36,7 +36,9 @@ export function checkRequestBody(
   multiConf: LuaTable<string, unknown>,
 ): LuaMultiReturn<[number, OpenAiErrorBody] | []> {
   // ai-proxy-multi's own rule: no Content-Type counts as JSON, anything else must start with application/json.
-  const contentType = core.request.header(ctx, "Content-Type");
+  // nginx's $content_type (the request's Content-Type, kept by nginx as it parsed the headers): core.request.header
+  // reads every header into a table when nginx is not APISIX's own build.
+  const contentType = ngx.var["content_type"] as string | undefined;
   if (contentType !== undefined && !hasPrefix(contentType, "application/json")) {
     return refuse(415, "Unsupported Content-Type: send the request body as JSON, with Content-Type: application/json.");
   }
