@@ -40,6 +40,17 @@ function config(sims: SimulatorHandle[]): ProviderConfig {
             prometheus: { prefer_name: true },
           },
         },
+        {
+          // The same without prometheus (the backend sees the usual path): Spillway counts nothing for it.
+          id: "quiet",
+          uris: ["/quiet/openai/v1/chat/completions"],
+          plugins: {
+            "azure-openai-auth": {},
+            "spillway-failover": { default_429_cooldown_ms: 1000 },
+            "ai-proxy-multi": multi,
+            "proxy-rewrite": { regex_uri: ["^/quiet(/openai/.*)$", "$1"] },
+          },
+        },
       ],
       consumers: [
         { username: "team-obs", plugins: { "azure-openai-auth": { key: CLIENT_KEY, budget: { high: 1_000_000, low: 1_000_000 } } } },
@@ -114,7 +125,7 @@ export function observabilitySuite(choice: HostChoice): void {
       sims = await startSimulators(["primary", "secondary"].map((name) => ({
         name,
         apiKey: SIM_KEY,
-        deployments: Object.fromEntries(["failover", "exhaust", "cut", "budget"].map((d) => [d, { model: "gpt-4o" }])),
+        deployments: Object.fromEntries(["failover", "exhaust", "cut", "budget", "quiet"].map((d) => [d, { model: "gpt-4o" }])),
         latency: { baseMs: 0, perTokenMs: 0, streamIntervalMs: 2 },
       })));
       files = config(sims);
@@ -263,6 +274,33 @@ export function observabilitySuite(choice: HostChoice): void {
       expect(severeLines(gw().errorLog())).toEqual([]);
     });
 
+    it("a route without prometheus is not counted (its access-log line is still written)", async () => {
+      const before = await scrape();
+      const start = logged();
+      // Interleaved, each on a new connection: with two workers both get some of each.
+      for (let i = 0; i < 4; i++) {
+        const quiet = await fetch(`${gw().url}/quiet/openai/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${CLIENT_KEY}`, ...NEW_CONNECTION },
+          body: JSON.stringify({ model: "quiet", messages: [{ role: "user", content: "hi" }], max_tokens: 5 }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        expect([quiet.status, quiet.headers.get("x-gw-attempts")]).toEqual([200, "1"]);
+        await quiet.text();
+        const counted = await chat("quiet");
+        expect(counted.status).toBe(200);
+        await counted.text();
+      }
+      // Once every worker's counts of the counted route are in, the quiet route's would be too.
+      const after = await settled((s) => value(s, "spillway_request_duration_seconds_count", {}) - value(before, "spillway_request_duration_seconds_count", {}) >= 4);
+      expect(value(after, "spillway_request_duration_seconds_count", {}) - value(before, "spillway_request_duration_seconds_count", {})).toBe(4);
+      expect(after.filter((x) => x.labels.route === "quiet")).toEqual([]);
+      // Both routes' lines (proxy-rewrite rewrote the quiet one's $uri to the backend's path): all eight, fields set.
+      const lines = parseAccessLog(gw().accessLog()).slice(start).filter((e) => e.spillway_deployment === "quiet");
+      expect(lines.length).toBe(8);
+      for (const line of lines) expect(attemptsOf(line).map((a) => a.reason)).toEqual(["ok"]);
+    });
+
     it("no label carries a request id, a response id, a path or a deployment", async () => {
       const samples = await scrape();
       const ours = samples.filter((s) => s.name.startsWith(`${PREFIX}spillway_`));
@@ -271,7 +309,7 @@ export function observabilitySuite(choice: HostChoice): void {
       for (const s of ours) {
         for (const [label, v] of Object.entries(s.labels)) {
           expect(allowed.has(label), `${s.name} label ${label}`).toBe(true);
-          expect(v).not.toMatch(/\/|chatcmpl|resp_|failover|exhaust|budget|cut/);
+          expect(v).not.toMatch(/\/|chatcmpl|resp_|failover|exhaust|budget|cut|quiet/);
         }
       }
     });
