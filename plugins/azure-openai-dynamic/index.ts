@@ -179,6 +179,15 @@ provider.build_request = function (this: AiProvider, conf, body, opts) {
   return $multi(params);
 };
 
+function replaceHeader(this: void, name: string, value: string | undefined): void {
+  ngx.header[name] = value;
+}
+
+/** ngx.resp.add_header, which refuses nil: an absent figure is no header. */
+function addHeaderOnce(this: void, name: string, value: string | undefined): void {
+  if (value !== undefined) addHeader(name, value);
+}
+
 /** Relays the backend's headers and says which backend answered; called before the first byte goes out. */
 function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpResponse, name: string | undefined): void {
   // The transport wrapper already lower-cased this response's headers for its own bookkeeping.
@@ -195,24 +204,15 @@ function relayHeaders(this: void, state: RequestState | undefined, res: AiHttpRe
     if (header !== "content-type" && relayed(header, true, listed)) out[header] = value;
   }
   if (state === undefined || name === undefined) return;
-  const tokensLeft = remainingHeader(upstream, "tokens");
-  const requestsLeft = remainingHeader(upstream, "requests");
-  if (state.answered === true) {
-    // A second answer in one request (base could not read the first one's body): replace what the first set.
-    out["x-gw-backend"] = headerSafeCached(name);
-    out["x-gw-attempts"] = intText(state.called);
-    out["x-gw-priority"] = state.lane;
-    out["x-gw-remaining-tokens"] = tokensLeft;
-    out["x-gw-remaining-requests"] = requestsLeft;
-    return;
-  }
-  // Added, not set: nginx then skips its scan of the response's headers for one of the same name. None is there
-  // yet: a backend's x-gw-* are never relayed, and nothing else sets them before the answer.
-  addHeader("x-gw-backend", headerSafeCached(name));
-  addHeader("x-gw-attempts", intText(state.called));
-  addHeader("x-gw-priority", state.lane);
-  if (tokensLeft !== undefined) addHeader("x-gw-remaining-tokens", tokensLeft);
-  if (requestsLeft !== undefined) addHeader("x-gw-remaining-requests", requestsLeft);
+  // Added, not set, the first time: nginx then skips its scan of the response's headers for one of the same name.
+  // None is there yet (a backend's x-gw-* are never relayed, nothing else sets them before the answer); a second
+  // answer in one request (base could not read the first one's body) replaces what the first set.
+  const put = state.answered === true ? replaceHeader : addHeaderOnce;
+  put("x-gw-backend", headerSafeCached(name));
+  put("x-gw-attempts", intText(state.called));
+  put("x-gw-priority", state.lane);
+  put("x-gw-remaining-tokens", remainingHeader(upstream, "tokens"));
+  put("x-gw-remaining-requests", remainingHeader(upstream, "requests"));
   state.answered = true;
 }
 

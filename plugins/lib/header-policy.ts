@@ -111,7 +111,7 @@ export function responseDropped(this: void, lowerName: string, rechunked: boolea
   return rechunked && lowerName === "content-length";
 }
 
-function addTokens(this: void, into: { [name: string]: true | undefined }, value: string): void {
+function addTokensOfLine(this: void, into: { [name: string]: true | undefined }, value: string): void {
   const lower = value.toLowerCase();
   let pos = 0;
   const n = lower.length;
@@ -127,6 +127,12 @@ function addTokens(this: void, into: { [name: string]: true | undefined }, value
   }
 }
 
+/** The tokens of a Connection header, one line or several. */
+function addTokens(this: void, into: { [name: string]: true | undefined }, value: HeaderValue): void {
+  if (typeof value === "string") addTokensOfLine(into, value);
+  else for (const line of value) addTokensOfLine(into, line);
+}
+
 /** Names listed in Connection (e.g. "close, x-foo" → {close, x-foo}), or undefined when there is none. */
 export function connectionTokens(this: void, headers: HeaderTable): { [name: string]: true | undefined } | undefined {
   let value: HeaderValue | undefined;
@@ -135,8 +141,7 @@ export function connectionTokens(this: void, headers: HeaderTable): { [name: str
   }
   if (value === undefined) return undefined;
   const tokens: { [name: string]: true | undefined } = {};
-  if (typeof value === "string") addTokens(tokens, value);
-  else for (const v of value) addTokens(tokens, v);
+  addTokens(tokens, value);
   return tokens;
 }
 
@@ -155,8 +160,7 @@ export function forwardRequestHeaders(this: void, client: HeaderTable, into?: He
   }
   if (connection !== undefined) {
     const listed: { [name: string]: true | undefined } = {};
-    if (typeof connection === "string") addTokens(listed, connection);
-    else for (const v of connection) addTokens(listed, v);
+    addTokens(listed, connection);
     for (const token in listed) delete out[token];
   }
   return out;
@@ -188,7 +192,7 @@ export function connectionTokensOfLower(this: void, headers: HeaderTable): { [na
     return known;
   }
   const tokens: { [name: string]: true | undefined } = {};
-  for (const v of value) addTokens(tokens, v);
+  addTokens(tokens, value);
   return tokens;
 }
 
