@@ -37,6 +37,7 @@ import { pathToFileURL } from "node:url";
 import { parse, stringify } from "yaml";
 import { repoRoot } from "../lib/pins.ts";
 import { apisixEnv, checkApisixHome, createInstanceDir } from "../start/apisix-instance.ts";
+import { stockInstances } from "./apisix-gateways.ts";
 import { freePort } from "../start/ports.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
@@ -330,14 +331,7 @@ function composeApisixYaml(renderedYaml: string, swappedYaml: string): string {
       route = { id: `cg-${r.key}`, name: `cg-${r.key}`, methods: source.methods, uris: [uri], plugins: p };
     } else {
       const multi = structuredClone(plugins["ai-proxy-multi"]) as Json;
-      multi.instances = (multi.instances as Json[]).map((i) => ({
-        name: i.name,
-        provider: "openai-compatible",
-        priority: i.priority,
-        weight: i.weight,
-        auth: i.auth,
-        override: { endpoint: `${(i.override as { endpoint: string }).endpoint.replace(/\/$/, "")}${uri}` },
-      }));
+      multi.instances = stockInstances(multi.instances as Json[], uri);
       const p: Json = { "ai-proxy-multi": multi };
       if (r.prometheus) p.prometheus = plugins.prometheus ?? { prefer_name: true };
       route = { id: `cg-${r.key}`, name: `cg-${r.key}`, methods: chat.methods, uris: [uri], plugins: p };
